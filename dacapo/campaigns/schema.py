@@ -152,6 +152,7 @@ class TransitionSpec(Model):
     guards: list[str] = []
     reason_required: bool = False
     reopen: bool = False
+    accepts_house_rules: bool = False
     notify: MessageEvent | None = None
     label: Text | None = None
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 
 class DacapoError(Exception):
@@ -47,9 +48,17 @@ class TransitionNotAllowed(DacapoError):
 class GuardFailed(DacapoError):
     """Requirements are unmet; ``reasons`` are the rules' French sentences."""
 
-    def __init__(self, event: str, reasons: Sequence[str]) -> None:
+    def __init__(
+        self,
+        event: str,
+        reasons: Sequence[str],
+        codes: Sequence[str] = (),
+        findings: Sequence[object] = (),
+    ) -> None:
         self.event = event
         self.reasons = list(reasons)
+        self.codes = list(codes)
+        self.findings: list[Any] = list(findings)
         lines = "\n".join(f"  - {reason}" for reason in self.reasons)
         super().__init__(f"Cannot {event}: {len(self.reasons)} unmet requirement(s):\n{lines}")
 
