@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -26,3 +27,54 @@ def clock(ctx: typer.Context) -> dt.datetime:
     Commands are entry points: the only place where the clock is read.
     """
     return globals_of(ctx).now or dt.datetime.now(dt.UTC)
+
+
+if TYPE_CHECKING:
+    from dacapo.bootstrap import App
+    from dacapo.rules.snapshot import Actor
+
+
+def open_app(ctx: typer.Context) -> App:
+    """Settings from the environment, ``--db`` and ``--now`` winning; the database opened.
+
+    The default SQLite file is created and migrated on first use.
+    """
+    from dacapo.bootstrap import bootstrap, load_settings
+
+    options = globals_of(ctx)
+    overrides: dict[str, object] = {}
+    if options.db:
+        overrides["database_url"] = options.db
+    if options.now:
+        overrides["now"] = options.now
+    return bootstrap(load_settings(**overrides))
+
+
+def staff_login() -> str:
+    """The staff member running the command: ``DACAPO_ACTOR``, else the OS user."""
+    import getpass
+    import os
+
+    explicit = os.environ.get("DACAPO_ACTOR", "").strip()
+    if explicit:
+        return explicit
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "staff"
+
+
+def parse_actor(value: str | None) -> Actor:
+    """``--actor guardian:EMAIL`` or ``student:REF`` (an action taken for a family);
+    without it, the staff member running the command."""
+    from dacapo.campaigns.schema import Role
+    from dacapo.engine.errors import BadInput
+    from dacapo.rules.snapshot import Actor
+
+    if value is None or not value.strip():
+        return Actor(Role.STAFF, staff_login())
+    kind, _, who = value.partition(":")
+    roles = {"guardian": Role.GUARDIAN, "student": Role.ADULT_STUDENT, "staff": Role.STAFF}
+    if kind not in roles or not who.strip():
+        raise BadInput(f"--actor {value!r}: write guardian:EMAIL, student:REF or staff:LOGIN")
+    return Actor(roles[kind], who.strip())
