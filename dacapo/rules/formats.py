@@ -11,6 +11,7 @@ import datetime as dt
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from types import MappingProxyType
 
 from email_validator import EmailNotValidError, validate_email
@@ -65,14 +66,19 @@ def check_fr_mobile(value: FieldValue, campaign: Campaign, now: dt.datetime) -> 
 
 def check_email(value: FieldValue, campaign: Campaign, now: dt.datetime) -> str | None:
     text = _text(value)
-    if isinstance(value, str):
-        try:
-            validate_email(text, check_deliverability=False)
-        except EmailNotValidError:
-            pass
-        else:
-            return None
+    if isinstance(value, str) and _email_ok(text):
+        return None
     return f"Adresse email invalide : {quoted(text)}"
+
+
+@lru_cache(maxsize=16384)
+def _email_ok(text: str) -> bool:
+    """Syntax only (no network), memoised like the mobile numbers."""
+    try:
+        validate_email(text, check_deliverability=False)
+    except EmailNotValidError:
+        return False
+    return True
 
 
 # 01–95 for mainland départements (Corsica writes 20xxx: « 2A » is no postcode),

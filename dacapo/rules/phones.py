@@ -10,6 +10,7 @@ phonenumbers would quietly ignore ``mère`` after the digits, so we look first.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumber, PhoneNumberType
@@ -72,7 +73,22 @@ def _parse(text: str) -> PhoneNumber:
 
 def parse_fr_mobile(text: str) -> str:
     """The E.164 form of a French mobile (mainland or overseas), or ValueError in French."""
-    text = text.strip()
+    ok, value = _parse_mobile(text.strip())
+    if not ok:
+        raise ValueError(value)
+    return value
+
+
+@lru_cache(maxsize=16384)
+def _parse_mobile(text: str) -> tuple[bool, str]:
+    """Memoised: a campaign checks the same few thousand numbers again and again."""
+    try:
+        return True, _parse_fr_mobile(text)
+    except ValueError as error:
+        return False, str(error)
+
+
+def _parse_fr_mobile(text: str) -> str:
     number = _parse(text)
     kind = phonenumbers.number_type(number)
     if kind not in MOBILE_TYPES:

@@ -1,24 +1,98 @@
 """The engine's store port on SQL: reads a dossier, writes a ``Change``.
 
-Used inside one unit of work: the state, the audit row and the outbox rows a
-change calls for are written in the unit's transaction, so they commit
-together or not at all.
+Used inside one unit of work: the state, the audit row and the outbox rows of
+a change are written in the unit's transaction, so they commit together or
+not at all. The hot path is SQLAlchemy Core, a handful of statements per
+transition: reading a dossier is three queries (dossier with its pupil,
+family, answers and campaign hash; guardians; documents), writing one is a
+version-checked UPDATE, an audit INSERT and the outbox INSERT.
 """
 
 from __future__ import annotations
 
-from sqlmodel import Session
+from collections.abc import Sequence
+from typing import Any, cast
+
+from sqlalchemy import Row, Table, and_, bindparam, func, or_, select, update
+from sqlmodel import Session, SQLModel
 
 from dacapo.campaigns.schema import Campaign
-from dacapo.engine.errors import ConcurrentUpdate, NotFound
+from dacapo.engine.errors import ConcurrentUpdate, DossierNotFound, NotFound
 from dacapo.engine.model import Change, DossierRecord
-from dacapo.store.audit import add_audit_row
+from dacapo.rules import snapshot as snap
 from dacapo.store.campaign_versions import campaign_of, get_campaign_version
-from dacapo.store.dossiers import get_dossier, load_snapshot
+from dacapo.store.chain import GENESIS_HASH, audit_hash, row_fields
+from dacapo.store.dossiers import guardian_ref
 from dacapo.store.outbox import add_outbox_rows
-from dacapo.store.tables import Dossier, OutboxRow, Student
+from dacapo.store.tables import (
+    Answer,
+    AuditRow,
+    CampaignVersion,
+    Document,
+    Dossier,
+    Family,
+    Guardian,
+    OutboxRow,
+    Student,
+)
+from dacapo.store.types import utcnow
 
 _CAMPAIGNS: dict[tuple[str, int, str], Campaign] = {}
+
+
+def _table(model: type[SQLModel]) -> Table:
+    return cast(Table, model.__table__)  # type: ignore[attr-defined]
+
+
+DOSSIER_TABLE = _table(Dossier)
+D, S, F, A, C = (_table(t).c for t in (Dossier, Student, Family, Answer, CampaignVersion))
+G, DOC, AU = (_table(t).c for t in (Guardian, Document, AuditRow))
+
+
+_LAST_AUDIT = (
+    select(AU.seq, AU.hash)
+    .where(AU.dossier_id == D.id)
+    .order_by(AU.seq.desc())
+    .limit(1)
+    .correlate(DOSSIER_TABLE)
+)
+# Statements built once: per call only the parameters change.
+_HEAD = (
+    select(DOSSIER_TABLE, _table(Student), F.address, F.postcode.label("f_postcode"),
+           F.city.label("f_city"),
+           F.ref.label("family_ref"), A.intent, A.remarks, A.preferences,
+           A.support_requested, C.sha256,
+           _LAST_AUDIT.with_only_columns(AU.seq).scalar_subquery().label("last_seq"),
+           _LAST_AUDIT.with_only_columns(AU.hash).scalar_subquery().label("last_hash"))
+    .select_from(DOSSIER_TABLE)
+    .join(_table(Student), S.id == D.student_id)
+    .join(_table(Family), F.id == S.family_id)
+    .outerjoin(_table(Answer), A.dossier_id == D.id)
+    .join(_table(CampaignVersion), and_(
+        C.campaign_id == D.campaign_id, C.version == D.campaign_version))
+    .where(D.ref == bindparam("ref"))
+)  # fmt: skip
+_GUARDIANS = (
+    select(_table(Guardian)).where(G.family_id == bindparam("family_id")).order_by(G.position)
+)
+_DOCUMENTS = (
+    select(_table(Document))
+    .where(DOC.family_id == bindparam("family_id"))
+    .where(or_(DOC.student_id.is_(None), DOC.student_id == bindparam("student_id")))
+    .order_by(DOC.id)
+)
+_MOVE = (
+    update(DOSSIER_TABLE)
+    .where(D.id == bindparam("dossier_id"), D.version == bindparam("expected"))
+    .values(
+        state=bindparam("to_state"),
+        version=D.version + 1,
+        updated_at=bindparam("now"),
+        house_rules_version=func.coalesce(bindparam("house_rules"), D.house_rules_version),
+    )
+)
+_AUDIT_INSERT = _table(AuditRow).insert()
+_AUDIT_COLUMNS = [c.key for c in _table(AuditRow).columns if c.key != "id"]
 
 
 class SqlDossierStore:
@@ -26,44 +100,85 @@ class SqlDossierStore:
 
     def __init__(self, session: Session) -> None:
         self.session = session
-
-    def _row(self, ref: str) -> Dossier:
-        return get_dossier(self.session, ref)
+        self._ids: dict[str, tuple[int, int]] = {}  # ref -> (dossier id, family id)
+        self._sha: dict[tuple[str, int], str] = {}
+        self._last: dict[int, tuple[int, str]] = {}  # dossier id -> last audit (seq, hash)
 
     def dossier(self, ref: str) -> DossierRecord:
-        row = self._row(ref)
-        student = self.session.get_one(Student, row.student_id)
+        head = self.session.execute(_HEAD, {"ref": ref}).one_or_none()
+        if head is None:
+            raise DossierNotFound(ref)
+        m = head._mapping
+        family_id = m[S.family_id]
+        self._ids[ref] = (m[D.id], family_id)
+        self._last[m[D.id]] = (m["last_seq"] or 0, m["last_hash"] or GENESIS_HASH)
+        self._sha[m[D.campaign_id], m[D.campaign_version]] = m[C.sha256]
+        guardians = self.session.execute(_GUARDIANS, {"family_id": family_id}).all()
+        documents = self.session.execute(
+            _DOCUMENTS, {"family_id": family_id, "student_id": m[S.id]}
+        ).all()
         return DossierRecord(
-            ref=row.ref,
-            version=row.version,
-            campaign_id=row.campaign_id,
-            campaign_version=row.campaign_version,
-            snapshot=load_snapshot(self.session, row),
-            adult_email=student.email,
+            ref=ref,
+            version=m[D.version],
+            campaign_id=m[D.campaign_id],
+            campaign_version=m[D.campaign_version],
+            snapshot=_snapshot(m, guardians, documents),
+            adult_email=m[S.email],
         )
 
     def campaign(self, campaign_id: str, version: int) -> Campaign:
         """The campaign version's definition, parsed once per process (by content hash)."""
+        sha = self._sha.get((campaign_id, version))
+        if sha is not None and (campaign_id, version, sha) in _CAMPAIGNS:
+            return _CAMPAIGNS[campaign_id, version, sha]
         row = get_campaign_version(self.session, campaign_id, version)
         if row is None:
             raise NotFound(f"No campaign {campaign_id!r} version {version}")
-        key = (campaign_id, version, row.sha256)
-        campaign = _CAMPAIGNS.get(key)
-        if campaign is None:
-            campaign = _CAMPAIGNS[key] = campaign_of(row)
+        campaign = _CAMPAIGNS[campaign_id, version, row.sha256] = campaign_of(row)
         return campaign
 
     def apply(self, change: Change) -> int:
-        row = self._row(change.dossier_ref)
-        if row.version != change.expected_version:
+        if change.dossier_ref not in self._ids:
+            self.dossier(change.dossier_ref)
+        dossier_id, family_id = self._ids[change.dossier_ref]
+        moved = self.session.execute(
+            _MOVE,
+            {
+                "dossier_id": dossier_id,
+                "expected": change.expected_version,
+                "to_state": change.to_state,
+                "now": utcnow(),
+                "house_rules": change.house_rules_version,
+            },
+        )
+        if moved.rowcount != 1:  # type: ignore[attr-defined]
             raise ConcurrentUpdate(change.dossier_ref)
-        row.state = change.to_state
-        if change.house_rules_version is not None:
-            row.house_rules_version = change.house_rules_version
-        self.session.add(row)
-        audit = add_audit_row(
+        seq = self._append_audit(dossier_id, change)
+        add_outbox_rows(
             self.session,
-            row,
+            [
+                OutboxRow(
+                    idempotency_key=m.key,
+                    dossier_id=dossier_id,
+                    family_id=family_id,
+                    event=m.message,
+                    channel=m.channel,
+                    recipient=m.recipient,
+                    template=m.template,
+                    context=m.context,
+                    next_attempt_at=change.effective_at,
+                    created_at=utcnow(),
+                )
+                for m in change.messages
+            ],
+        )
+        return seq
+
+    def _append_audit(self, dossier_id: int, change: Change) -> int:
+        last_seq, last_hash = self._last[dossier_id]
+        row = AuditRow(
+            dossier_id=dossier_id,
+            seq=last_seq + 1,
             event=change.event,
             from_state=change.from_state,
             to_state=change.to_state,
@@ -71,26 +186,65 @@ class SqlDossierStore:
             role=change.actor.role.value,
             reason=change.reason,
             effective_at=change.effective_at,
+            recorded_at=utcnow(),
             simulated=change.simulated,
             campaign_version=change.campaign_version,
+            prev_hash=last_hash,
+            hash="",
         )
-        student = self.session.get_one(Student, row.student_id)
-        add_outbox_rows(
-            self.session,
-            [
-                OutboxRow(
-                    idempotency_key=m.key,
-                    dossier_id=row.id,
-                    family_id=student.family_id,
-                    event=m.message,
-                    channel=m.channel,
-                    recipient=m.recipient,
-                    template=m.template,
-                    context=m.context,
-                    next_attempt_at=change.effective_at,
-                )
-                for m in change.messages
-            ],
-        )
-        self.session.flush()  # the optimistic version check happens here
-        return audit.seq
+        row.hash = audit_hash(row.prev_hash, row_fields(row))
+        self.session.execute(_AUDIT_INSERT, {k: getattr(row, k) for k in _AUDIT_COLUMNS})
+        self._last[dossier_id] = (row.seq, row.hash)
+        return row.seq
+
+
+def _snapshot(
+    m: Any, guardians: Sequence[Row[Any]], documents: Sequence[Row[Any]]
+) -> snap.DossierSnapshot:
+    family_ref = m["family_ref"]
+    student_ref = m[S.ref]
+    return snap.DossierSnapshot(
+        ref=m[D.ref],
+        workflow=m[D.workflow],
+        window=m[D.window],
+        state=m[D.state],
+        family=snap.Family(
+            ref=family_ref,
+            address=m[F.address],
+            postcode=m["f_postcode"],
+            city=m["f_city"],
+            guardians=tuple(
+                snap.Guardian(guardian_ref(family_ref, g.position), g.last_name, g.first_name,
+                              g.email, g.mobile)
+                for g in guardians
+            ),
+        ),
+        student=snap.Student(
+            ref=student_ref, last_name=m[S.last_name], first_name=m[S.first_name],
+            birth_date=m[S.birth_date], discipline=m[S.discipline], cycle=m[S.cycle],
+            instrument=m[S.instrument], school=m[S.school], school_level=m[S.school_level],
+            email=m[S.email], mobile=m[S.mobile], postcode=m[S.postcode], city=m[S.city],
+            status=m[S.status],
+        ),
+        documents=tuple(
+            snap.Document(
+                id=str(d.id), kind=d.kind, status=snap.DocumentStatus(d.status),
+                student_ref=None if d.student_id is None else student_ref, issued=d.issued,
+                valid_from=d.valid_from, valid_until=d.valid_until, tax_year=d.tax_year,
+                income_year=d.income_year, signed=d.signed, received_at=d.received_at,
+                rejection_reason=d.rejection_reason,
+            )
+            for d in documents
+        ),
+        answers=snap.Answers(
+            intent=m[A.intent],
+            remarks=m[A.remarks] or "",
+            preferences=tuple(m[A.preferences] or ()),
+            support_requested=bool(m[A.support_requested]),
+        ),
+        house_rules_version=m[D.house_rules_version],
+        deadline=m[D.deadline],
+    )  # fmt: skip
+
+
+__all__ = ["SqlDossierStore"]

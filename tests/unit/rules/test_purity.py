@@ -14,6 +14,7 @@ ALLOWED = {
     "dataclasses",
     "datetime",
     "enum",
+    "functools",
     "re",
     "types",
     "typing",
