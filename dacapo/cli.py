@@ -14,7 +14,7 @@ import typer
 from typer.core import TyperGroup
 
 from dacapo import __version__
-from dacapo.commands import campaign
+from dacapo.commands import audit, campaign, db, document, dossier, family, wish
 from dacapo.commands.context import Globals
 from dacapo.engine.errors import DacapoError
 
@@ -40,6 +40,12 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.add_typer(campaign.app, name="campaign")
+app.add_typer(family.app, name="family")
+app.add_typer(dossier.app, name="dossier")
+app.add_typer(document.app, name="document")
+app.add_typer(wish.app, name="wish")
+app.add_typer(audit.app, name="audit")
+app.add_typer(db.app, name="db")
 
 
 def _version(value: bool) -> None:

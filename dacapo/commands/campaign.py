@@ -1,4 +1,4 @@
-"""``dacapo campaign``: validate, describe and roll over campaign files."""
+"""``dacapo campaign``: validate, describe and roll over campaign files; load and follow them."""
 
 from __future__ import annotations
 
@@ -14,21 +14,42 @@ if TYPE_CHECKING:
     from dacapo.campaigns import describe
     from dacapo.campaigns.loader import LoadedCampaign
 
-app = typer.Typer(help="Validate, describe and roll over campaign files.", no_args_is_help=True)
+app = typer.Typer(
+    help="Validate, describe, roll over and load campaign files; follow their dossiers.",
+    no_args_is_help=True,
+)
 
 FileArg = Annotated[Path, typer.Argument(help="A campaign YAML file.", show_default=False)]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 
 
 def read_campaign(path: Path) -> LoadedCampaign:
-    """Load a campaign file, checking template names against the shipped templates."""
+    """Load a campaign file and check the templates it names.
+
+    Template names must exist (shipped, or in the campaign's ``templates_dir``),
+    and every template it uses must compile and use only context variables:
+    problems are reported as ``TEMPLATE:LINE:1: message``.
+    """
     from dacapo.campaigns.loader import load_campaign
-    from dacapo.notifications.catalog import template_names
+    from dacapo.engine.errors import Problem
+    from dacapo.notifications.catalog import check_templates, required_templates, template_names
 
-    def templates(folder: str | None) -> set[str]:
-        return template_names((path.parent / folder) if folder else None)
+    def folder(name: str | None) -> Path | None:
+        return (path.parent / name) if name else None
 
-    return load_campaign(path, templates=templates)
+    loaded = load_campaign(path, templates=lambda name: template_names(folder(name)))
+    extra = folder(loaded.campaign.notifications.templates_dir)
+    problems = check_templates(required_templates(loaded.campaign), extra)
+    if problems:
+        raise CampaignInvalid(
+            [
+                Problem(
+                    str((extra or Path("templates")) / p.template), p.line or 1, 1, "", p.message
+                )
+                for p in problems
+            ]
+        )
+    return loaded
 
 
 @app.command()
@@ -201,3 +222,41 @@ def try_(
     for path, snapshot, result in results:
         title = f"{path.name}: {snapshot.student.display_name}"
         print_checklist(title, snapshot.state, result, show_met=show_all)
+
+
+MapOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--map",
+        metavar="OLD=NEW",
+        help="On a reload, move dossiers from a state the file removed to NEW (repeatable).",
+    ),
+]
+DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Say what would change; write nothing.")]
+IdArg = Annotated[str, typer.Argument(metavar="ID", help="A campaign id.", show_default=False)]
+
+
+@app.command()
+def load(
+    file: FileArg, *, ctx: typer.Context, maps: MapOpt = None, dry_run: DryRunOpt = False
+) -> None:
+    """Store the campaign as a new version; open a dossier per continuing pupil."""
+    from dacapo.commands import campaign_loaded
+
+    campaign_loaded.load(ctx, read_campaign(file), maps or [], dry_run=dry_run)
+
+
+@app.command("list")
+def list_(*, ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """List the loaded campaigns: versions, last load, dossier counts."""
+    from dacapo.commands import campaign_loaded
+
+    campaign_loaded.list_(ctx, as_json=as_json)
+
+
+@app.command()
+def status(campaign_id: IdArg, *, ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """Count a loaded campaign's dossiers per window and state."""
+    from dacapo.commands import campaign_loaded
+
+    campaign_loaded.status(ctx, campaign_id, as_json=as_json)

@@ -127,14 +127,20 @@ class SqlDossierStore:
         )
 
     def campaign(self, campaign_id: str, version: int) -> Campaign:
-        """The campaign version's definition, parsed once per process (by content hash)."""
+        """The campaign version's definition, parsed once per process (keyed by content hash)."""
         sha = self._sha.get((campaign_id, version))
-        if sha is not None and (campaign_id, version, sha) in _CAMPAIGNS:
-            return _CAMPAIGNS[campaign_id, version, sha]
-        row = get_campaign_version(self.session, campaign_id, version)
-        if row is None:
-            raise NotFound(f"No campaign {campaign_id!r} version {version}")
-        campaign = _CAMPAIGNS[campaign_id, version, row.sha256] = campaign_of(row)
+        if sha is None:
+            sha = self.session.execute(
+                select(C.sha256).where(C.campaign_id == campaign_id, C.version == version)
+            ).scalar_one_or_none()
+            if sha is None:
+                raise NotFound(f"No campaign {campaign_id!r} version {version}")
+            self._sha[campaign_id, version] = sha
+        campaign = _CAMPAIGNS.get((campaign_id, version, sha))
+        if campaign is None:
+            row = get_campaign_version(self.session, campaign_id, version)
+            assert row is not None
+            campaign = _CAMPAIGNS[campaign_id, version, sha] = campaign_of(row)
         return campaign
 
     def apply(self, change: Change) -> int:
@@ -153,6 +159,7 @@ class SqlDossierStore:
         )
         if moved.rowcount != 1:  # type: ignore[attr-defined]
             raise ConcurrentUpdate(change.dossier_ref)
+        self._expire_loaded(dossier_id)
         seq = self._append_audit(dossier_id, change)
         add_outbox_rows(
             self.session,
@@ -173,6 +180,12 @@ class SqlDossierStore:
             ],
         )
         return seq
+
+    def _expire_loaded(self, dossier_id: int) -> None:
+        """An ORM ``Dossier`` loaded earlier in this session is stale now: reload it on use."""
+        for obj in list(self.session.identity_map.values()):
+            if isinstance(obj, Dossier) and obj.id == dossier_id:
+                self.session.expire(obj)
 
     def _append_audit(self, dossier_id: int, change: Change) -> int:
         last_seq, last_hash = self._last[dossier_id]

@@ -135,3 +135,24 @@ def test_help_and_version_do_not_import_heavy_modules() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_validate_reports_broken_campaign_templates_with_their_line(
+    dacapo: Dacapo, tmp_path: Path
+) -> None:
+    text = (ROOT / "tests" / "data" / "campaigns" / "minimal.yaml").read_text(encoding="utf-8")
+    campaign = tmp_path / "campaign.yaml"
+    campaign.write_text(
+        text.replace("notifications:\n", "notifications:\n  templates_dir: mine\n"),
+        encoding="utf-8",
+    )
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "reminder.subject.j2").write_text("Rappel\n{{ guardian.nme }}\n")
+    (tmp_path / "mine" / "reminder.txt.j2").write_text("Bonjour {% if %}\n")
+    result = dacapo("campaign", "validate", str(campaign))
+    assert result.exit_code == 2
+    assert (
+        f"{tmp_path / 'mine' / 'reminder.subject.j2'}:2:1: 'guardian' has no attribute 'nme'"
+        in (result.stderr)
+    )
+    assert "reminder.txt.j2:1:1: Expected an expression" in result.stderr

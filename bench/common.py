@@ -1,0 +1,97 @@
+"""Shared bench helpers: timing, memory, machine description, result tables."""
+
+from __future__ import annotations
+
+import os
+import platform
+import resource
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Figure:
+    name: str
+    seconds: float
+    count: int
+    baseline_seconds: float | None = None
+    note: str = ""
+
+    @property
+    def rate(self) -> float:
+        return self.count / self.seconds if self.seconds else float("inf")
+
+    @property
+    def ratio(self) -> float | None:
+        """Our speed as a fraction of the baseline's (1.0 = as fast)."""
+        if self.baseline_seconds is None or not self.seconds:
+            return None
+        return self.baseline_seconds / self.seconds
+
+
+@dataclass
+class Report:
+    title: str
+    figures: list[Figure] = field(default_factory=list)
+
+    def add(self, figure: Figure) -> Figure:
+        self.figures.append(figure)
+        ratio = f", {figure.ratio:.0%} of baseline" if figure.ratio is not None else ""
+        print(
+            f"  {figure.name}: {figure.seconds:.2f} s for {figure.count:,} "
+            f"({figure.rate:,.0f}/s{ratio}){' — ' + figure.note if figure.note else ''}",
+            flush=True,
+        )
+        return figure
+
+    def markdown(self) -> str:
+        lines = [
+            f"### {self.title}",
+            "",
+            "| measure | count | time (s) | rate (/s) | baseline (s) | ratio | note |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | --- |",
+        ]
+        for f in self.figures:
+            base = f"{f.baseline_seconds:.2f}" if f.baseline_seconds is not None else "—"
+            ratio = f"{f.ratio:.0%}" if f.ratio is not None else "—"
+            lines.append(
+                f"| {f.name} | {f.count:,} | {f.seconds:.2f} | {f.rate:,.0f} | {base} | "
+                f"{ratio} | {f.note} |"
+            )
+        return "\n".join(lines) + "\n"
+
+
+@contextmanager
+def timed() -> Iterator[list[float]]:
+    """``with timed() as t: ...`` then ``t[0]`` holds the seconds."""
+    out: list[float] = []
+    start = time.perf_counter()
+    try:
+        yield out
+    finally:
+        out.append(time.perf_counter() - start)
+
+
+def peak_memory_mb() -> float:
+    """Peak resident memory of this process so far (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return (
+        f"{cpu}, {os.cpu_count()} cores, {mem:.0f} GiB RAM, {platform.system()} "
+        f"{platform.release()}, Python {sys.version.split()[0]}"
+    )
