@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from dacapo.commands.context import open_app, staff_login
+from dacapo.commands.context import log, open_app, staff_login
 from dacapo.commands.output import print_json, print_table
 from dacapo.engine.errors import BadInput
 
@@ -41,6 +41,9 @@ def load(ctx: typer.Context, loaded: LoadedCampaign, maps: list[str], *, dry_run
         )
         if not dry_run:
             uow.commit()
+            log(campaign=outcome.campaign_id).info(
+                "campaign.loaded", version=outcome.version, opened=outcome.opened
+            )
     for line in _report(outcome, site=loaded.campaign.site.code, dry_run=dry_run):
         typer.echo(line)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -47,7 +47,9 @@ def open_app(ctx: typer.Context) -> App:
         overrides["database_url"] = options.db
     if options.now:
         overrides["now"] = options.now
-    return bootstrap(load_settings(**overrides))
+    app = bootstrap(load_settings(**overrides))
+    app.database.simulated_clock = app.settings.now is not None
+    return app
 
 
 def staff_login() -> str:
@@ -78,3 +80,10 @@ def parse_actor(value: str | None) -> Actor:
     if kind not in roles or not who.strip():
         raise BadInput(f"--actor {value!r}: write guardian:EMAIL, student:REF or staff:LOGIN")
     return Actor(roles[kind], who.strip())
+
+
+def log(**bound: object) -> Any:
+    """The structlog logger of the commands, with ``bound`` context (campaign, dossier...)."""
+    import structlog
+
+    return structlog.get_logger("dacapo").bind(**bound)

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from dacapo.commands.context import clock, open_app, parse_actor
+from dacapo.commands.context import clock, log, open_app, parse_actor
 from dacapo.commands.options import ActorOpt, ExpectOpt, JsonOpt, ReasonOpt, RefArg
 
 app = typer.Typer(help="List, inspect, correct and advance dossiers.", no_args_is_help=True)
@@ -213,6 +213,14 @@ def _fire(
                 uow.session, ref, day, actor=who, now=now, reason=reason or ""
             )
         uow.commit()
+    for step in outcome.steps:
+        log(dossier=ref, event=step.event).info(
+            "dossier.transition",
+            from_state=step.from_state,
+            to_state=step.to_state,
+            actor=str(who),
+            messages=len(step.messages),
+        )
     print_outcome(outcome)
     if extended is not None:
         print_correction(extended)

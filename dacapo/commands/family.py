@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from dacapo.commands.context import open_app
+from dacapo.commands.context import log, open_app
 from dacapo.engine.errors import BadInput
 
 if TYPE_CHECKING:
@@ -70,6 +70,11 @@ def import_(
             summary = import_families(uow.session, site, families, now=dacapo.now())
             if not dry_run:
                 uow.commit()
+                log(site=site).info(
+                    "families.imported",
+                    families=len(families),
+                    rejected_rows=len(result.rejected_rows),
+                )
     typer.echo(_summary(summary, dry_run=dry_run))
     if summary.students.new and catalog is not None:
         typer.echo("New pupils get their dossier when the campaign is loaded again.")

@@ -9,6 +9,7 @@ from sqlmodel import Session, col, select
 from dacapo.store.chain import GENESIS_HASH, ChainBreak, audit_hash, row_fields, verify_chain
 from dacapo.store.tables import AuditRow, Dossier
 from dacapo.store.types import utcnow
+from dacapo.store.unit_of_work import simulated_clock
 
 
 def add_audit_row(
@@ -48,7 +49,7 @@ def add_audit_row(
         reason=reason,
         effective_at=effective_at,
         recorded_at=recorded_at or utcnow(),
-        simulated=simulated,
+        simulated=simulated or simulated_clock(session),
         campaign_version=dossier.campaign_version if campaign_version is None else campaign_version,
         prev_hash=GENESIS_HASH if previous is None else previous.hash,
         hash="",

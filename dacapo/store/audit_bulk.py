@@ -20,6 +20,7 @@ from sqlmodel import Session
 from dacapo.store.bulk import chunks, insert_rows
 from dacapo.store.chain import GENESIS_HASH, audit_hash, row_fields
 from dacapo.store.tables import AuditRow
+from dacapo.store.unit_of_work import simulated_clock
 
 AUDIT: Table = AuditRow.__table__  # type: ignore[attr-defined]
 _CHUNK = 1000
@@ -90,6 +91,7 @@ def insert_audit_rows(
     Returns the number of rows written.
     """
     tips = tips or {}
+    simulated = simulated_clock(session)
     values: list[dict[str, Any]] = []
     for dossier_id, entry in entries:
         seq, prev_hash = tips.get(dossier_id, (0, GENESIS_HASH))
@@ -104,7 +106,7 @@ def insert_audit_rows(
             reason=entry.reason,
             effective_at=entry.effective_at,
             recorded_at=entry.recorded_at,
-            simulated=entry.simulated,
+            simulated=entry.simulated or simulated,
             campaign_version=entry.campaign_version,
             prev_hash=prev_hash,
         )

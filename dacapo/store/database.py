@@ -28,8 +28,11 @@ DEFAULT_FILENAME = "dacapo.sqlite3"
 class Database:
     """An engine and what to do with it; ``unit_of_work()`` is the way in."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, simulated_clock: bool = False) -> None:
         self.engine = engine
+        # True when the engine's time is not the real clock (``--now``): every
+        # audit row written through this database is marked simulated.
+        self.simulated_clock = simulated_clock
 
     @property
     def dialect(self) -> str:
@@ -42,7 +45,7 @@ class Database:
         return self.engine.url.render_as_string(hide_password=True)
 
     def unit_of_work(self, *, read_only: bool = False) -> UnitOfWork:
-        return UnitOfWork(self.engine, read_only=read_only)
+        return UnitOfWork(self.engine, read_only=read_only, simulated=self.simulated_clock)
 
     def dispose(self) -> None:
         self.engine.dispose()

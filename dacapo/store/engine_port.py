@@ -20,8 +20,9 @@ from dacapo.campaigns.schema import Campaign
 from dacapo.engine.errors import ConcurrentUpdate, DossierNotFound, NotFound
 from dacapo.engine.model import Change, DossierRecord
 from dacapo.rules import snapshot as snap
+from dacapo.store.audit_bulk import Entry, insert_audit_rows
 from dacapo.store.campaign_versions import campaign_of, get_campaign_version
-from dacapo.store.chain import GENESIS_HASH, audit_hash, row_fields
+from dacapo.store.chain import GENESIS_HASH
 from dacapo.store.dossiers import guardian_ref
 from dacapo.store.outbox import add_outbox_rows
 from dacapo.store.tables import (
@@ -188,10 +189,7 @@ class SqlDossierStore:
                 self.session.expire(obj)
 
     def _append_audit(self, dossier_id: int, change: Change) -> int:
-        last_seq, last_hash = self._last[dossier_id]
-        row = AuditRow(
-            dossier_id=dossier_id,
-            seq=last_seq + 1,
+        entry = Entry(
             event=change.event,
             from_state=change.from_state,
             to_state=change.to_state,
@@ -200,15 +198,11 @@ class SqlDossierStore:
             reason=change.reason,
             effective_at=change.effective_at,
             recorded_at=utcnow(),
-            simulated=change.simulated,
             campaign_version=change.campaign_version,
-            prev_hash=last_hash,
-            hash="",
+            simulated=change.simulated,
         )
-        row.hash = audit_hash(row.prev_hash, row_fields(row))
-        self.session.execute(_AUDIT_INSERT, {k: getattr(row, k) for k in _AUDIT_COLUMNS})
-        self._last[dossier_id] = (row.seq, row.hash)
-        return row.seq
+        insert_audit_rows(self.session, [(dossier_id, entry)], self._last)
+        return self._last[dossier_id][0]
 
 
 def _snapshot(

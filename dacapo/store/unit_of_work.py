@@ -40,6 +40,14 @@ BUSY_MESSAGE = (
     "The database is busy: another process kept it locked too long. Try again in a moment."
 )
 _FLUSHING = "dacapo_dossiers_flushing"
+SIMULATED = "dacapo_simulated_clock"
+
+
+def simulated_clock(session: Session) -> bool:
+    """Whether this session's unit of work runs on a simulated clock (``--now``)."""
+    return bool(session.info.get(SIMULATED, False))
+
+
 # Two transactions appending the same seq to one dossier's audit chain.
 _AUDIT_SEQ_CLASH = ("uq_audit_log_dossier_id_seq", "audit_log.dossier_id, audit_log.seq")
 
@@ -49,15 +57,17 @@ class UnitOfWork:
 
     session: Session
 
-    def __init__(self, engine: Engine, *, read_only: bool = False) -> None:
+    def __init__(self, engine: Engine, *, read_only: bool = False, simulated: bool = False) -> None:
         self._engine = engine
         self.read_only = read_only
+        self.simulated = simulated
 
     def __enter__(self) -> Self:
         bind = self._engine
         if self.read_only:
             bind = bind.execution_options(**{SQLITE_BEGIN: "DEFERRED"})
         self.session = Session(bind, expire_on_commit=False)
+        self.session.info[SIMULATED] = self.simulated
         event.listen(self.session, "before_flush", _remember_dossiers)
         try:
             with translate_errors(self.session):

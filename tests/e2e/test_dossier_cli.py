@@ -91,7 +91,7 @@ def test_advance_walks_to_confirmed_and_the_audit_lists_each_step(seeded: Dacapo
     ]
     assert rows[0]["effective_at"] == "2023-05-15T10:00:00+02:00"
     assert rows[0]["effective_at_utc"] == "2023-05-15T08:00:00+00:00"
-    assert rows[0]["simulated"] is False
+    assert rows[0]["simulated"] is True  # --now: a what-if clock
 
 
 def test_after_the_close_families_are_refused_and_staff_need_a_reason(seeded: Dacapo) -> None:

@@ -96,3 +96,23 @@ def test_the_same_step_after_the_close_is_refused_then_accepted_for_staff_with_a
         "--reason", "Dossier papier déposé à l'accueil le 24 mai",
     )  # fmt: skip
     assert accepted.exit_code == 0, accepted.stderr
+
+
+def test_what_if_runs_are_marked_simulated_and_logged(dacapo: Dacapo) -> None:
+    from structlog.testing import capture_logs
+
+    sample = ROOT / "tests" / "data" / "csv" / "malakoff-sample.csv"
+    ok(dacapo("--now", NOW, "family", "import", str(sample), "--site", "malakoff"))
+    ok(dacapo("campaign", "load", str(ROOT / "campaign-2023-2024.yaml")))
+    with capture_logs() as logs:
+        ok(dacapo("--now", NOW, "dossier", "withdraw", LEO, "--actor", MARIE))
+    assert [
+        (e["event"], e["dossier"], e["from_state"], e["to_state"])
+        for e in logs
+        if e["event"] == "dossier.transition"
+    ] == [("dossier.transition", LEO, "invited", "withdrawn")]
+    audit = json.loads(ok(dacapo("dossier", "audit", LEO, "--json")).stdout)
+    assert [(row["event"], row["simulated"]) for row in audit] == [
+        ("open", False),
+        ("withdraw", True),
+    ]
