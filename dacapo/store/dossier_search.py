@@ -27,7 +27,7 @@ from dacapo.rules import checklist, requirement_items
 from dacapo.rules import snapshot as snap
 from dacapo.rules.findings import Finding, Status
 from dacapo.store.dossier_queries import DossierFilter, DossierRow, count_dossiers, list_dossiers
-from dacapo.store.dossiers import _answers, _document, _student, guardian_ref
+from dacapo.store.dossiers import build_snapshot
 from dacapo.store.engine_port import SqlDossierStore
 from dacapo.store.tables import Answer, Document, Dossier, Family, Guardian, Student
 
@@ -77,32 +77,8 @@ def _load_chunk(session: Session, ids: Sequence[int]) -> dict[int, snap.DossierS
         student = students[dossier.student_id]
         family = families[student.family_id]
         own = [d for d in documents[family.id or 0] if d.student_id in (None, student.id)]
-        found[dossier.id] = snap.DossierSnapshot(
-            ref=dossier.ref,
-            workflow=dossier.workflow,
-            window=dossier.window,
-            state=dossier.state,
-            family=snap.Family(
-                ref=family.ref,
-                address=family.address,
-                postcode=family.postcode,
-                city=family.city,
-                guardians=tuple(
-                    snap.Guardian(
-                        ref=guardian_ref(family.ref, g.position),
-                        last_name=g.last_name,
-                        first_name=g.first_name,
-                        email=g.email,
-                        mobile=g.mobile,
-                    )
-                    for g in guardians[family.id or 0]
-                ),
-            ),
-            student=_student(student),
-            documents=tuple(_document(d, student) for d in own),
-            answers=_answers(answers.get(dossier.id)),
-            house_rules_version=dossier.house_rules_version,
-            deadline=dossier.deadline,
+        found[dossier.id] = build_snapshot(
+            dossier, student, family, guardians[family.id or 0], own, answers.get(dossier.id)
         )
     return found
 

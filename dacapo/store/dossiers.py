@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
@@ -48,6 +50,18 @@ def load_snapshot(session: Session, dossier: Dossier) -> snap.DossierSnapshot:
         .order_by(col(Document.id))
     ).all()
     answer = session.get(Answer, dossier.id) if dossier.id is not None else None
+    return build_snapshot(dossier, student, family, guardians, documents, answer)
+
+
+def build_snapshot(
+    dossier: Dossier,
+    student: Student,
+    family: Family,
+    guardians: Iterable[Guardian],
+    documents: Iterable[Document],
+    answer: Answer | None,
+) -> snap.DossierSnapshot:
+    """The snapshot from rows already read (``documents``: the family's and this pupil's)."""
     return snap.DossierSnapshot(
         ref=dossier.ref,
         workflow=dossier.workflow,
