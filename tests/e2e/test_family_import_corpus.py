@@ -1,4 +1,4 @@
-"""Every malformed family CSV is refused through the CLI with its row and column, nothing written."""
+"""Every malformed family CSV is refused through the CLI with its place, nothing written."""
 
 from __future__ import annotations
 
