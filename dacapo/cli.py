@@ -14,7 +14,17 @@ import typer
 from typer.core import TyperGroup
 
 from dacapo import __version__
-from dacapo.commands import audit, campaign, db, document, dossier, family, wish
+from dacapo.commands import (
+    audit,
+    campaign,
+    db,
+    document,
+    dossier,
+    family,
+    notify,
+    outbox,
+    wish,
+)
 from dacapo.commands.context import Globals
 from dacapo.engine.errors import DacapoError
 
@@ -46,6 +56,8 @@ app.add_typer(document.app, name="document")
 app.add_typer(wish.app, name="wish")
 app.add_typer(audit.app, name="audit")
 app.add_typer(db.app, name="db")
+app.add_typer(outbox.app, name="outbox")
+app.add_typer(notify.app, name="notify")
 
 
 def _version(value: bool) -> None:

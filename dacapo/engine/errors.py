@@ -115,3 +115,13 @@ class DatabaseUnavailable(DacapoError):
 
 class SchemaOutOfDate(DacapoError):
     """The database schema is not at the revision this version of Da Capo expects."""
+
+
+class OutboxRowNotFound(NotFound):
+    def __init__(self, row_id: int) -> None:
+        self.row_id = row_id
+        super().__init__(f"No outbox message {row_id}")
+
+
+class OutboxChangeRefused(DacapoError):
+    """``outbox retry`` or ``cancel`` on a message in a status that does not allow it."""
