@@ -41,6 +41,7 @@ def load(ctx: typer.Context, loaded: LoadedCampaign, maps: list[str], *, dry_run
         )
         if not dry_run:
             uow.commit()
+            dacapo.database.refresh_statistics()
             log(campaign=outcome.campaign_id).info(
                 "campaign.loaded", version=outcome.version, opened=outcome.opened
             )

@@ -70,6 +70,7 @@ def import_(
             summary = import_families(uow.session, site, families, now=dacapo.now())
             if not dry_run:
                 uow.commit()
+                dacapo.database.refresh_statistics()
                 log(site=site).info(
                     "families.imported",
                     families=len(families),

@@ -47,6 +47,18 @@ class Database:
     def unit_of_work(self, *, read_only: bool = False) -> UnitOfWork:
         return UnitOfWork(self.engine, read_only=read_only, simulated=self.simulated_clock)
 
+    def refresh_statistics(self) -> None:
+        """After a bulk write, let PostgreSQL's planner see the new rows (``ANALYZE``).
+
+        Without it, the first lookups after loading 100,000 dossiers may be planned
+        on empty-table statistics. SQLite needs nothing here.
+        """
+        if self.dialect == "postgresql":
+            with self.engine.begin() as connection:
+                connection.exec_driver_sql(
+                    "ANALYZE family, guardian, student, dossier, answer, audit_log"
+                )
+
     def dispose(self) -> None:
         self.engine.dispose()
 
