@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import shutil
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from dacapo.cli import app
 from tests.e2e.conftest import ROOT, Result
 
 Dacapo = Callable[..., Result]
@@ -23,13 +26,25 @@ def where(path: Path, row: int, column: str) -> str:
     return f"{path}:{row}:{column}: " if column else f"{path}:{row}: "
 
 
+@pytest.fixture(scope="module")
+def loaded(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data directory with the bundled campaign loaded (and no family), made once."""
+    data = tmp_path_factory.mktemp("loaded")
+    result = CliRunner().invoke(
+        app,
+        ["campaign", "load", str(ROOT / "campaign-2023-2024.yaml")],
+        env={"DACAPO_DATA_DIR": str(data), "DACAPO_ACTOR": "secretariat"},
+    )
+    assert result.exit_code == 0, result.stderr
+    return data
+
+
 @pytest.mark.parametrize("name", sorted(EXPECTED), ids=lambda n: n.removesuffix(".csv"))
 def test_each_malformed_file_is_refused_with_its_place_and_nothing_is_written(
-    dacapo: Dacapo, name: str
+    dacapo: Dacapo, name: str, loaded: Path, tmp_path: Path
 ) -> None:
+    shutil.copytree(loaded, tmp_path / "data")  # the dacapo fixture's data directory
     path = BAD / name
-    loaded = dacapo("campaign", "load", str(ROOT / "campaign-2023-2024.yaml"))
-    assert loaded.exit_code == 0, loaded.stderr
     result = dacapo("family", "import", str(path), "--site", "malakoff")
     assert result.exit_code == 2
     for problem in EXPECTED[name]["problems"]:
