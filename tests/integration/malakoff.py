@@ -3,32 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-from pathlib import Path
 
-from dacapo.commands.campaign import read_campaign
-from dacapo.store.campaign_versions import save_campaign_version
 from dacapo.store.database import Database
 from dacapo.store.dossiers import dossier_ref
 from dacapo.store.tables import Answer, Document, Dossier, Family, Guardian, Student
+from tests.integration.ready_dossiers import load_bundled_campaign
 
-ROOT = Path(__file__).parents[2]
-LOADED_AT = dt.datetime(2023, 5, 1, 8, 0, tzinfo=dt.UTC)
-
-
-def load_bundled_campaign(db: Database) -> int:
-    loaded = read_campaign(ROOT / "campaign-2023-2024.yaml")
-    with db.unit_of_work() as uow:
-        row, _ = save_campaign_version(
-            uow.session,
-            loaded.campaign,
-            source_text=loaded.text,
-            sha256=hashlib.sha256(loaded.text.encode()).hexdigest(),
-            loaded_by="test",
-            loaded_at=LOADED_AT,
-        )
-        uow.commit()
-        return row.version
+__all__ = ["load_bundled_campaign", "seed_family"]
 
 
 def seed_family(db: Database, family_ref: str, pupils: int = 1) -> list[str]:
