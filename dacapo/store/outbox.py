@@ -2,39 +2,51 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import Table
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
+from dacapo.store.bulk import insert_rows
 from dacapo.store.tables import OutboxRow
 
 _TABLE: Table = OutboxRow.__table__  # type: ignore[attr-defined]
-_CHUNK = 500  # rows per statement: well under SQLite's limit on bound parameters
+_COLUMNS = [column.key for column in _TABLE.columns if column.key != "id"]
 
 
-def add_outbox_rows(session: Session, rows: Iterable[OutboxRow]) -> list[str]:
+def add_outbox_rows(session: Session, rows: Iterable[OutboxRow | Mapping[str, Any]]) -> list[str]:
     """Insert ``rows``, skipping any whose ``idempotency_key`` already exists.
 
-    One ``INSERT ... ON CONFLICT (idempotency_key) DO NOTHING`` on both dialects,
-    in the session's transaction. Returns the keys actually inserted. The rows
-    given are not added to the session (they are templates for the values).
+    ``INSERT ... ON CONFLICT DO NOTHING`` on both dialects (set-based: one
+    executemany on SQLite, one array per column on PostgreSQL), in the
+    session's transaction. Returns the keys actually inserted. The rows given
+    are not added to the session (they are templates for the values). Bulk
+    callers may give plain mappings of column values instead (much cheaper to
+    build than ``OutboxRow`` objects), all with the same keys; columns left out
+    take the model's defaults (those defaulting to NULL are left out of the INSERT).
     """
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    values = [_values(row) for row in rows]
-    inserted: list[str] = []
-    for start in range(0, len(values), _CHUNK):
-        statement = (
-            insert(OutboxRow)
-            .values(values[start : start + _CHUNK])
-            .on_conflict_do_nothing(index_elements=["idempotency_key"])
-            .returning(_TABLE.c.idempotency_key)
-        )
-        inserted.extend(session.execute(statement).scalars())
-    return inserted
+    defaults: dict[str, Any] | None = None
+    values: list[dict[str, Any]] = []
+    for row in rows:
+        if not isinstance(row, Mapping):
+            values.append({key: getattr(row, key) for key in _COLUMNS})
+            continue
+        if defaults is None:
+            defaults = _defaults()
+        values.append({**defaults, **row})
+    written = insert_rows(
+        session, _TABLE, values, returning=("idempotency_key",), ignore_conflicts=True
+    )
+    return [key for (key,) in written]
 
 
-def _values(row: OutboxRow) -> dict[str, Any]:
-    return {column.key: getattr(row, column.key) for column in _TABLE.columns if column.key != "id"}
+def _defaults() -> dict[str, Any]:
+    """The columns' defaults (``created_at``: now), but for those that default to NULL."""
+    fields = OutboxRow.model_fields
+    found = {
+        key: fields[key].get_default(call_default_factory=True)
+        for key in _COLUMNS
+        if not fields[key].is_required()
+    }
+    return {key: value for key, value in found.items() if value is not None}
