@@ -1,6 +1,13 @@
-"""Who receives a family's messages: every guardian, and an adult pupil, once each."""
+"""Who receives a family's messages: every guardian, and an adult pupil, once each.
+
+``recipients`` answers for one dossier read by the engine. Bulk paths (closing
+a window) read the guardians of many families at once and build ``Contacts``
+themselves; both go through ``addresses``, so the rules are written once.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from dacapo.campaigns.schema import Campaign, Channel
 from dacapo.engine.model import DossierRecord
@@ -8,26 +15,38 @@ from dacapo.rules.fields import is_adult
 from dacapo.rules.formats import parse_fr_mobile
 
 
-def recipients(campaign: Campaign, record: DossierRecord, channel: Channel) -> list[str]:
+@dataclass(frozen=True, slots=True)
+class Contacts:
+    """What the address rules look at for one pupil's messages.
+
+    ``guardians``: each guardian's ``(email, mobile)``, in position order.
+    ``adult``: the pupil is an adult, so their own ``email``/``mobile`` count too.
+    """
+
+    guardians: tuple[tuple[str | None, str | None], ...]
+    adult: bool = False
+    email: str | None = None
+    mobile: str | None = None
+
+
+def addresses(contacts: Contacts, channel: Channel) -> list[str]:
     """Addresses for ``channel``, without duplicates (emails compared case-insensitively).
 
     Email: every guardian with an address, and the pupil's own address when the
     pupil is an adult. SMS: valid mobiles only, as E.164.
     """
-    snapshot = record.snapshot
-    adult = is_adult(snapshot, campaign.school_year_starts)
     found: dict[str, str] = {}
     if channel is Channel.EMAIL:
-        candidates = [g.email for g in snapshot.family.guardians]
-        if adult:
-            candidates.append(record.adult_email or snapshot.student.email)
+        candidates = [email for email, _ in contacts.guardians]
+        if contacts.adult:
+            candidates.append(contacts.email)
         for email in candidates:
             if email and email.strip():
                 found.setdefault(email.strip().lower(), email.strip())
     else:
-        candidates = [g.mobile for g in snapshot.family.guardians]
-        if adult:
-            candidates.append(snapshot.student.mobile)
+        candidates = [mobile for _, mobile in contacts.guardians]
+        if contacts.adult:
+            candidates.append(contacts.mobile)
         for mobile in candidates:
             if not mobile:
                 continue
@@ -37,3 +56,19 @@ def recipients(campaign: Campaign, record: DossierRecord, channel: Channel) -> l
                 continue
             found.setdefault(e164, e164)
     return list(found.values())
+
+
+def contacts_of(campaign: Campaign, record: DossierRecord) -> Contacts:
+    """The contacts of a dossier as the engine reads it."""
+    snapshot = record.snapshot
+    return Contacts(
+        guardians=tuple((g.email, g.mobile) for g in snapshot.family.guardians),
+        adult=is_adult(snapshot, campaign.school_year_starts),
+        email=record.adult_email or snapshot.student.email,
+        mobile=snapshot.student.mobile,
+    )
+
+
+def recipients(campaign: Campaign, record: DossierRecord, channel: Channel) -> list[str]:
+    """Addresses for ``channel`` of the dossier ``record`` (see ``addresses``)."""
+    return addresses(contacts_of(campaign, record), channel)

@@ -17,7 +17,7 @@ from dacapo.campaigns.windows import require_aware
 from dacapo.engine.errors import ConcurrentUpdate, GuardFailed
 from dacapo.engine.machine import machine_for
 from dacapo.engine.model import Change, DossierRecord, DossierStore, Message
-from dacapo.engine.recipients import recipients
+from dacapo.engine.recipients import Contacts, addresses, contacts_of
 from dacapo.rules import evaluate
 from dacapo.rules.findings import Finding, GuardContext, unmet
 from dacapo.rules.snapshot import Actor
@@ -160,17 +160,39 @@ def _messages(
     now: dt.datetime,
     extra: dict[str, Any],
 ) -> tuple[Message, ...]:
+    contacts = contacts_of(campaign, record)
+    return notification_messages(
+        campaign, transition, record.ref, record.version, contacts, reason, now, extra
+    )
+
+
+def notification_messages(
+    campaign: Campaign,
+    transition: TransitionSpec,
+    ref: str,
+    version: int,
+    contacts: Contacts,
+    reason: str | None,
+    effective_at: dt.datetime,
+    extra: dict[str, Any] | None = None,
+) -> tuple[Message, ...]:
+    """The messages ``transition`` queues for dossier ``ref`` leaving ``version``.
+
+    One per channel of the transition's ``notify`` message and per address;
+    the key ``NOTIFY:REF:vVERSION:CHANNEL:ADDRESS`` makes the same cause queue
+    each message once. Bulk paths (closing a window) call this directly.
+    """
     if transition.notify is None or transition.notify not in campaign.notifications.messages:
         return ()
     spec = campaign.notifications.messages[transition.notify]
     context = {
-        "dossier": record.ref,
+        "dossier": ref,
         "event": transition.event,
         "reason": reason,
-        "effective_at": now.isoformat(),
-        **extra,
+        "effective_at": effective_at.isoformat(),
+        **(extra or {}),
     }
-    cause = f"{transition.notify}:{record.ref}:v{record.version}"
+    cause = f"{transition.notify}:{ref}:v{version}"
     return tuple(
         Message(
             key=f"{cause}:{channel.value}:{address}",
@@ -181,7 +203,7 @@ def _messages(
             context=context,
         )
         for channel in spec.channels
-        for address in recipients(campaign, record, channel)
+        for address in addresses(contacts, channel)
     )
 
 

@@ -55,10 +55,14 @@ def age_on(birth: dt.date, day: dt.date) -> int:
     return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 
 
-def is_adult(snapshot: DossierSnapshot, school_year_starts: dt.date) -> bool:
-    """18 or over on the first day of the school year."""
-    birth = snapshot.student.birth_date
+def adult_on(birth: dt.date | None, school_year_starts: dt.date) -> bool:
+    """18 or over on the first day of the school year (unknown birth date: not adult)."""
     return birth is not None and age_on(birth, school_year_starts) >= 18
+
+
+def is_adult(snapshot: DossierSnapshot, school_year_starts: dt.date) -> bool:
+    """The dossier's pupil is 18 or over on the first day of the school year."""
+    return adult_on(snapshot.student.birth_date, school_year_starts)
 
 
 FieldValue = str | dt.date | bool | None

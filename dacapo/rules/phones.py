@@ -10,7 +10,7 @@ phonenumbers would quietly ignore ``mère`` after the digits, so we look first.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumber, PhoneNumberType
@@ -73,10 +73,36 @@ def _parse(text: str) -> PhoneNumber:
 
 def parse_fr_mobile(text: str) -> str:
     """The E.164 form of a French mobile (mainland or overseas), or ValueError in French."""
-    ok, value = _parse_mobile(text.strip())
+    text = text.strip()
+    if _is_mainland_e164(text):  # how the store keeps them: no need to parse again
+        return text
+    ok, value = _parse_mobile(text)
     if not ok:
         raise ValueError(value)
     return value
+
+
+_MAINLAND_E164 = re.compile(r"\+33([67][0-9]{8})")
+
+
+@cache
+def _mainland_mobiles() -> re.Pattern[str]:
+    """phonenumbers' own pattern of French mainland mobiles (national digits, no 0)."""
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region("FR")
+    pattern = metadata.mobile.national_number_pattern if metadata and metadata.mobile else None
+    if pattern is None:
+        raise RuntimeError("phonenumbers has no mobile pattern for France")
+    return re.compile(pattern)
+
+
+def _is_mainland_e164(text: str) -> bool:
+    """``+33`` and a mainland mobile by phonenumbers' pattern: what parsing would return.
+
+    The mobile pattern (06, 07) shares no number with France's other types, so
+    such a number is valid and a mobile; sweeps meet tens of thousands of them.
+    """
+    found = _MAINLAND_E164.fullmatch(text)
+    return found is not None and _mainland_mobiles().fullmatch(found[1]) is not None
 
 
 @lru_cache(maxsize=16384)

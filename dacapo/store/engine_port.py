@@ -10,20 +10,18 @@ version-checked UPDATE, an audit INSERT and the outbox INSERT.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, cast
+from typing import cast
 
-from sqlalchemy import Row, Table, and_, bindparam, func, or_, select, update
+from sqlalchemy import Table, and_, bindparam, func, or_, select, update
 from sqlmodel import Session, SQLModel
 
 from dacapo.campaigns.schema import Campaign
 from dacapo.engine.errors import ConcurrentUpdate, DossierNotFound, NotFound
 from dacapo.engine.model import Change, DossierRecord
-from dacapo.rules import snapshot as snap
 from dacapo.store.audit_bulk import Entry, insert_audit_rows
 from dacapo.store.campaign_versions import campaign_of, get_campaign_version
 from dacapo.store.chain import GENESIS_HASH
-from dacapo.store.dossiers import guardian_ref
+from dacapo.store.dossiers import SNAPSHOT_COLUMNS, snapshot_from_row
 from dacapo.store.outbox import add_outbox_rows
 from dacapo.store.tables import (
     Answer,
@@ -59,10 +57,9 @@ _LAST_AUDIT = (
 )
 # Statements built once: per call only the parameters change.
 _HEAD = (
-    select(DOSSIER_TABLE, _table(Student), F.address, F.postcode.label("f_postcode"),
-           F.city.label("f_city"),
-           F.ref.label("family_ref"), A.intent, A.remarks, A.preferences,
-           A.support_requested, C.sha256,
+    select(*SNAPSHOT_COLUMNS, D.version.label("d_version"),
+           D.campaign_id.label("d_campaign_id"), D.campaign_version.label("d_campaign_version"),
+           C.sha256.label("c_sha256"),
            _LAST_AUDIT.with_only_columns(AU.seq).scalar_subquery().label("last_seq"),
            _LAST_AUDIT.with_only_columns(AU.hash).scalar_subquery().label("last_hash"))
     .select_from(DOSSIER_TABLE)
@@ -109,22 +106,21 @@ class SqlDossierStore:
         head = self.session.execute(_HEAD, {"ref": ref}).one_or_none()
         if head is None:
             raise DossierNotFound(ref)
-        m = head._mapping
-        family_id = m[S.family_id]
-        self._ids[ref] = (m[D.id], family_id)
-        self._last[m[D.id]] = (m["last_seq"] or 0, m["last_hash"] or GENESIS_HASH)
-        self._sha[m[D.campaign_id], m[D.campaign_version]] = m[C.sha256]
+        dossier_id, family_id = head.d_id, head.f_id
+        self._ids[ref] = (dossier_id, family_id)
+        self._last[dossier_id] = (head.last_seq or 0, head.last_hash or GENESIS_HASH)
+        self._sha[head.d_campaign_id, head.d_campaign_version] = head.c_sha256
         guardians = self.session.execute(_GUARDIANS, {"family_id": family_id}).all()
         documents = self.session.execute(
-            _DOCUMENTS, {"family_id": family_id, "student_id": m[S.id]}
+            _DOCUMENTS, {"family_id": family_id, "student_id": head.s_id}
         ).all()
         return DossierRecord(
             ref=ref,
-            version=m[D.version],
-            campaign_id=m[D.campaign_id],
-            campaign_version=m[D.campaign_version],
-            snapshot=_snapshot(m, guardians, documents),
-            adult_email=m[S.email],
+            version=head.d_version,
+            campaign_id=head.d_campaign_id,
+            campaign_version=head.d_campaign_version,
+            snapshot=snapshot_from_row(head, guardians, documents),
+            adult_email=head.s_email,
         )
 
     def campaign(self, campaign_id: str, version: int) -> Campaign:
@@ -203,55 +199,6 @@ class SqlDossierStore:
         )
         insert_audit_rows(self.session, [(dossier_id, entry)], self._last)
         return self._last[dossier_id][0]
-
-
-def _snapshot(
-    m: Any, guardians: Sequence[Row[Any]], documents: Sequence[Row[Any]]
-) -> snap.DossierSnapshot:
-    family_ref = m["family_ref"]
-    student_ref = m[S.ref]
-    return snap.DossierSnapshot(
-        ref=m[D.ref],
-        workflow=m[D.workflow],
-        window=m[D.window],
-        state=m[D.state],
-        family=snap.Family(
-            ref=family_ref,
-            address=m[F.address],
-            postcode=m["f_postcode"],
-            city=m["f_city"],
-            guardians=tuple(
-                snap.Guardian(guardian_ref(family_ref, g.position), g.last_name, g.first_name,
-                              g.email, g.mobile)
-                for g in guardians
-            ),
-        ),
-        student=snap.Student(
-            ref=student_ref, last_name=m[S.last_name], first_name=m[S.first_name],
-            birth_date=m[S.birth_date], discipline=m[S.discipline], cycle=m[S.cycle],
-            instrument=m[S.instrument], school=m[S.school], school_level=m[S.school_level],
-            email=m[S.email], mobile=m[S.mobile], postcode=m[S.postcode], city=m[S.city],
-            status=m[S.status],
-        ),
-        documents=tuple(
-            snap.Document(
-                id=str(d.id), kind=d.kind, status=snap.DocumentStatus(d.status),
-                student_ref=None if d.student_id is None else student_ref, issued=d.issued,
-                valid_from=d.valid_from, valid_until=d.valid_until, tax_year=d.tax_year,
-                income_year=d.income_year, signed=d.signed, received_at=d.received_at,
-                rejection_reason=d.rejection_reason,
-            )
-            for d in documents
-        ),
-        answers=snap.Answers(
-            intent=m[A.intent],
-            remarks=m[A.remarks] or "",
-            preferences=tuple(m[A.preferences] or ()),
-            support_requested=bool(m[A.support_requested]),
-        ),
-        house_rules_version=m[D.house_rules_version],
-        deadline=m[D.deadline],
-    )  # fmt: skip
 
 
 __all__ = ["SqlDossierStore"]
