@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from dacapo.commands import campaign_close
 from dacapo.commands.context import clock
 from dacapo.engine.errors import BadInput, CampaignInvalid
 
@@ -260,3 +261,6 @@ def status(campaign_id: IdArg, *, ctx: typer.Context, as_json: JsonOpt = False) 
     from dacapo.commands import campaign_loaded
 
     campaign_loaded.status(ctx, campaign_id, as_json=as_json)
+
+
+app.command("close")(campaign_close.close)
