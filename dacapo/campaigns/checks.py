@@ -40,6 +40,7 @@ def check_campaign(
     found += _requirements(campaign)
     found += _answers(campaign)
     found += _reminders(campaign)
+    found += _chases(campaign)
     found += _messages(campaign)
     if known_templates is not None:
         found += _templates(campaign, set(known_templates))
@@ -276,6 +277,47 @@ def _reminders(c: Campaign) -> Found:
                 (*loc, "at"),
                 f"the reminder at {rem.at:%H:%M} would go after the window "
                 f"closes at {window.closes_at:%H:%M}",
+            )
+
+
+def _chases(c: Campaign) -> Found:
+    """A deferred document is chased after the windows that ask for it, before it is due."""
+    judged = [
+        (name, w)
+        for name, w in c.windows.items()
+        if w.workflow in c.workflows
+        and any("documents_present" in t.guards for t in c.workflows[w.workflow].transitions)
+    ]
+    for key, requirement in c.requirements.documents.items():
+        deferred = requirement.deferred
+        if deferred is None or deferred.chase_on is None:
+            continue
+        loc = ("requirements", "documents", key, "deferred")
+        chase = deferred.chase_on
+        late = [(name, w) for name, w in judged if chase <= w.closes]
+        if late:
+            name, window = max(late, key=lambda item: item[1].closes)
+            yield (
+                (*loc, "chase_on"),
+                f"the chase on {chase} would go before the window {name!r} "
+                f"closes on {window.closes}: choose a later day",
+            )
+        elif chase >= deferred.due:
+            yield (
+                (*loc, "chase_on"),
+                f"the chase on {chase} would go on or after the due date ({deferred.due}): "
+                "choose an earlier day",
+            )
+        if deferred.chase_at.hour == 2:
+            yield (
+                (*loc, "chase_at"),
+                f"{deferred.chase_at:%H:%M} is in the 02:00–03:00 hour that daylight "
+                "saving time skips or repeats; choose another time",
+            )
+        if "deferred_documents" not in c.notifications.messages:
+            yield (
+                (*loc, "chase_on"),
+                "a chase needs the message 'deferred_documents' under notifications.messages",
             )
 
 

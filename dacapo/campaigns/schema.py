@@ -134,7 +134,13 @@ class Window(Model):
 
 
 MessageEvent = Literal[
-    "invitation", "confirmation", "lapse", "document_rejected", "new_pupil_window", "withdrawal"
+    "invitation",
+    "confirmation",
+    "lapse",
+    "document_rejected",
+    "new_pupil_window",
+    "withdrawal",
+    "deferred_documents",
 ]
 
 
@@ -192,10 +198,16 @@ class AcceptedDocument(Model):
 
 
 class Deferred(Model):
-    """A document handed in later (the dance certificate at the first class)."""
+    """A document handed in later (the dance certificate at the first class).
+
+    ``chase_on`` (local date, at ``chase_at``): the day families still owing it
+    are reminded, with the ``deferred_documents`` message.
+    """
 
     due: dt.date
     note: Text
+    chase_on: dt.date | None = None
+    chase_at: dt.time = dt.time(10, 0)
 
 
 class DocumentRequirement(Model):

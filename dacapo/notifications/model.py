@@ -136,6 +136,20 @@ class MessageContext:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
+# Every class a template can reach from the context: frozen data, nothing callable.
+CONTEXT_CLASSES: tuple[type, ...] = (
+    WindowInfo,
+    CampaignInfo,
+    GuardianInfo,
+    FamilyInfo,
+    PupilInfo,
+    DeadlineInfo,
+    ContactInfo,
+    HouseRulesInfo,
+    PortalInfo,
+    MessageContext,
+)
+
 CONTEXT_VARIABLES: dict[str, str] = {
     "campaign": "the campaign: id, title, school_year, site (name), site_code,"
     " reenrolment_window and new_pupil_window (label, opens, closes, opens_text,"
@@ -153,6 +167,7 @@ CONTEXT_VARIABLES: dict[str, str] = {
     "portal": "the online service, or None: url, short_url, login_label, site_label,"
     " credentials, first_login, notes",
     "reason": "why a document was rejected (document_rejected), else None",
-    "document": "the label of the rejected document (document_rejected), else None",
+    "document": "the label of the rejected document (document_rejected) or of the deferred"
+    " requirement chased (deferred_documents), else None",
     "reminder_id": "the campaign's reminder id for reminders, else None",
 }

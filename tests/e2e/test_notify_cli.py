@@ -123,7 +123,7 @@ class TestPreviewRefusals:
         result = preview(seeded, "remnder", "--dossier", LEA)
         assert result.exit_code == 2
         assert "unknown template 'remnder'; did you mean 'reminder'?" in result.stderr
-        assert "confirmation, document_rejected, invitation" in result.stderr
+        assert "confirmation, deferred_documents, document_rejected, invitation" in result.stderr
 
     def test_an_unknown_dossier_exits_1(self, seeded: Dacapo) -> None:
         result = preview(seeded, "reminder", "--dossier", "malakoff-2023-2024-S9999")

@@ -107,6 +107,7 @@ class TestRollingTheBundledCampaign:
             "tax_year: 2022",
             "income_year: 2021",
             "due: 2023-09-30",
+            "chase_on: 2023-09-11",
             "issued_on_or_after: 2023-07-01",
         ]
         lines = {value: int(at(text, value).split(":")[0]) for value in values}
@@ -142,7 +143,7 @@ class TestRollingTheBundledCampaign:
             2023,
         ) in rolled.changes
         assert ("school_year", "2023/2024", "2024/2025") in rolled.changes
-        assert len(rolled.changes) == 15
+        assert len(rolled.changes) == 16
 
     def test_warnings_name_the_sundays_and_holidays_with_their_line(
         self, text: str, rolled: RollResult
