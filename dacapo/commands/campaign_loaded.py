@@ -67,8 +67,27 @@ def _report(outcome: LoadOutcome, *, site: str, dry_run: bool) -> list[str]:
         lines.append("The campaign has no window for continuing pupils: no dossier to open.")
     elif o.opened + o.already_open == 0:
         lines.append(f"No continuing pupil at site {site}: import families first.")
+    lines.extend(_schedule_lines(o, would))
     if dry_run:
         lines.append("Dry run: nothing written.")
+    return lines
+
+
+def _schedule_lines(o: LoadOutcome, would: str) -> list[str]:
+    """What the scheduler will do differently (see ``dacapo scheduler plan``)."""
+    s = o.schedule
+    if s is None:
+        return []
+    lines = []
+    if s.added:
+        lines.append(f"{len(s.added)} scheduled items {would}planned: {', '.join(s.added)}")
+    for key, before, after in s.moved:
+        lines.append(
+            f"{key} {would}moved from {before:%Y-%m-%d %H:%M} to {after:%Y-%m-%d %H:%M} UTC"
+        )
+    if s.cancelled:
+        head = "Would be cancelled" if would else "Cancelled"
+        lines.append(f"{head} (no longer planned): {', '.join(s.cancelled)}")
     return lines
 
 

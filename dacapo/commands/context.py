@@ -21,6 +21,19 @@ def globals_of(ctx: typer.Context) -> Globals:
     return obj if isinstance(obj, Globals) else Globals()
 
 
+def parse_now(value: str | None) -> dt.datetime | None:
+    """An ISO-8601 instant with its UTC offset (``--now``); naive ones are refused."""
+    if value is None:
+        return None
+    try:
+        now = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not an ISO-8601 date-time") from None
+    if now.tzinfo is None:
+        raise typer.BadParameter(f"{value!r} has no UTC offset (e.g. 2023-05-15T10:00:00+02:00)")
+    return now
+
+
 def clock(ctx: typer.Context) -> dt.datetime:
     """The engine's current time: ``--now`` / ``DACAPO_NOW`` if given, else the real clock.
 

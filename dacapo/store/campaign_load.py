@@ -12,7 +12,9 @@
    ``remap`` audit row; then every dossier of the campaign moves to the new
    version: ``campaign_version`` set and the optimistic ``version`` bumped (a
    form filled in under the old rules is refused), state and audit untouched.
-4. One dossier is opened per continuing pupil of the site that has none, for
+4. The scheduler's due work follows the new dates (``store.schedule``):
+   pending items move, done ones stay done.
+5. One dossier is opened per continuing pupil of the site that has none, for
    the window of continuing pupils, in its workflow's initial state, with an
    ``open`` audit row and an empty answer row. This runs on an unchanged file
    too: pupils imported since the last load get theirs.
@@ -40,6 +42,7 @@ from dacapo.store.bulk import chunks, insert_rows
 from dacapo.store.campaign_versions import latest_campaign_version, save_campaign_version
 from dacapo.store.dossiers import dossier_ref
 from dacapo.store.remaps import Remap, WorkflowChanged, plan_remaps
+from dacapo.store.schedule import SyncOutcome, sync_due_work
 from dacapo.store.tables import Answer, Dossier, Student
 from dacapo.store.types import utcnow
 
@@ -61,6 +64,7 @@ class LoadOutcome:
     already_open: int
     moved: int  # dossiers moved from an older version (remapped ones aside)
     remapped: list[Remap] = field(default_factory=list)
+    schedule: SyncOutcome | None = None  # the due work planned, moved or cancelled
 
 
 def load_campaign(
@@ -95,7 +99,10 @@ def load_campaign(
             remapped.append(_remap(session, campaign, row.version, plan, actor, now, recorded_at))
         moved = _move(session, campaign.id, row.version, now)
     window, opened, already = _open(session, campaign, row.version, actor, now, recorded_at)
-    return LoadOutcome(campaign.id, row.version, created, window, opened, already, moved, remapped)
+    schedule = sync_due_work(session, campaign, row.version)
+    return LoadOutcome(
+        campaign.id, row.version, created, window, opened, already, moved, remapped, schedule
+    )
 
 
 def _move(session: Session, campaign_id: str, version: int, now: dt.datetime) -> int:

@@ -2,7 +2,7 @@
 
 Table names: ``site``, ``family``, ``guardian``, ``student``,
 ``campaign_version``, ``dossier``, ``answer``, ``document``, ``audit_log``,
-``outbox``, ``lease`` (plus Alembic's ``alembic_version``).
+``outbox``, ``lease``, ``due_work`` (plus Alembic's ``alembic_version``).
 
 Instants are aware UTC (``UTCDateTime``); JSON columns are changed by
 reassignment, never in place.
@@ -23,11 +23,14 @@ from dacapo.store.tables.dossiers import (
 )
 from dacapo.store.tables.outbox import CHANNELS, OUTBOX_STATUSES, Lease, OutboxRow
 from dacapo.store.tables.people import STUDENT_STATUSES, Family, Guardian, Site, Student
+from dacapo.store.tables.schedule import DUE_KINDS, DUE_STATUSES, DueWork
 from dacapo.store.types import metadata
 
 __all__ = [
     "CHANNELS",
     "DOCUMENT_STATUSES",
+    "DUE_KINDS",
+    "DUE_STATUSES",
     "OUTBOX_STATUSES",
     "STUDENT_STATUSES",
     "Answer",
@@ -35,6 +38,7 @@ __all__ = [
     "CampaignVersion",
     "Document",
     "Dossier",
+    "DueWork",
     "Family",
     "Guardian",
     "Lease",

@@ -58,3 +58,6 @@ class Lease(Base, table=True):
     name: str = Field(primary_key=True)
     holder: str
     expires_at: dt.datetime = Field(sa_type=UTCDateTime(), nullable=False)
+    acquired_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime())
+    last_tick_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime())  # real clock
+    last_tick_now: dt.datetime | None = Field(default=None, sa_type=UTCDateTime())  # its `now`
