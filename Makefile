@@ -37,6 +37,7 @@ demo: $(STAMP)
 	$(DEMO) campaign status malakoff-2023-2024
 	$(DEMO) audit verify
 	@echo "Demo database: $(DEMO_DIR)/dacapo.sqlite3"
+	$(BIN)/dacapo simulate campaign-2023-2024.yaml --families 60 --seed 7 --out out/simulation
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -49,6 +50,9 @@ unit: $(STAMP)
 	$(BIN)/python -m pytest -n auto
 
 test: lint typecheck unit
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.all
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,4 +1,7 @@
-"""A family CSV of any size shaped like Malakoff's export (accents, siblings, 2 guardians)."""
+"""A family CSV of any size shaped like Malakoff's export (accents, siblings, 2 guardians).
+
+The names are those of the simulation (``dacapo.simulation.people``).
+"""
 
 from __future__ import annotations
 
@@ -7,9 +10,8 @@ import io
 import random
 
 from dacapo.engine.imports import COLUMNS
+from dacapo.simulation.people import FIRST_NAMES, GUARDIAN_FIRST_NAMES, LAST_NAMES
 
-LAST = ["Dupont", "N'Diaye", "Lefèvre-Durand", "D’Almeida", "Martin", "Lecœur", "Nguyen", "Zoé"]
-FIRST = ["Zoé", "Léo", "Inès", "Awa", "Théo", "Chloé", "Raphaël", "Maël", "João", "Anaïs"]
 DISCIPLINES = ["musique", "musique", "musique", "danse", "theatre"]
 CYCLES = ["eveil", "cycle_1", "cycle_1", "cycle_2", "cycle_3"]
 
@@ -23,12 +25,12 @@ def family_csv(pupils: int, *, seed: int = 1) -> bytes:
     row = family = 0
     while row < pupils:
         family += 1
-        last = rng.choice(LAST)
+        last = rng.choice(LAST_NAMES)
         f = family
         common = {
             "family_ref": f"F{f:06d}",
             "guardian1_last_name": last,
-            "guardian1_first_name": rng.choice(FIRST),
+            "guardian1_first_name": rng.choice(GUARDIAN_FIRST_NAMES),
             "guardian1_email": f"parent{f}@example.fr",
             "guardian1_mobile": f"06 {f // 10000 % 100:02d} {f // 100 % 100:02d} {f % 100:02d} 11",
             "guardian2_last_name": last if f % 4 else "",
@@ -49,7 +51,7 @@ def family_csv(pupils: int, *, seed: int = 1) -> bytes:
                         **common,
                         "student_ref": f"S{row:07d}",
                         "student_last_name": last,
-                        "student_first_name": rng.choice(FIRST),
+                        "student_first_name": rng.choice(FIRST_NAMES),
                         "birth_date": f"{rng.randint(1, 28):02d}/{rng.randint(1, 12):02d}/"
                         f"{rng.randint(2006, 2018)}",
                         "discipline": rng.choice(DISCIPLINES),

@@ -6,7 +6,6 @@ that ``dacapo --help`` and ``--version`` stay fast.
 
 from __future__ import annotations
 
-import datetime as dt
 import sys
 from typing import Annotated, Any
 
@@ -23,9 +22,12 @@ from dacapo.commands import (
     family,
     notify,
     outbox,
+    report,
+    scheduler,
+    simulate,
     wish,
 )
-from dacapo.commands.context import Globals
+from dacapo.commands.context import Globals, parse_now
 from dacapo.engine.errors import DacapoError
 
 
@@ -58,24 +60,15 @@ app.add_typer(audit.app, name="audit")
 app.add_typer(db.app, name="db")
 app.add_typer(outbox.app, name="outbox")
 app.add_typer(notify.app, name="notify")
+app.command("report")(report.report)
+app.add_typer(scheduler.app, name="scheduler")
+app.command("simulate")(simulate.simulate)
 
 
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"dacapo {__version__}")
         raise typer.Exit()
-
-
-def _parse_now(value: str | None) -> dt.datetime | None:
-    if value is None:
-        return None
-    try:
-        now = dt.datetime.fromisoformat(value)
-    except ValueError:
-        raise typer.BadParameter(f"{value!r} is not an ISO-8601 date-time") from None
-    if now.tzinfo is None:
-        raise typer.BadParameter(f"{value!r} has no UTC offset (e.g. 2023-05-15T10:00:00+02:00)")
-    return now
 
 
 @app.callback()
@@ -116,7 +109,7 @@ def root(
     if log_format not in ("auto", "console", "json"):
         raise typer.BadParameter("choose auto, console or json", param_hint="--log-format")
     configure_logging(log_format, quiet=quiet)  # type: ignore[arg-type]
-    ctx.obj = Globals(db=db, now=_parse_now(now), quiet=quiet)
+    ctx.obj = Globals(db=db, now=parse_now(now), quiet=quiet)
 
 
 def main() -> None:
