@@ -37,7 +37,7 @@ demo: $(STAMP)
 	$(DEMO) campaign status malakoff-2023-2024
 	$(DEMO) audit verify
 	@echo "Demo database: $(DEMO_DIR)/dacapo.sqlite3"
-	$(BIN)/dacapo simulate campaign-2023-2024.yaml --families 60 --seed 7 --out out/simulation
+	$(BIN)/dacapo simulate campaign-2023-2024.yaml --families 30 --seed 7 --out out/simulation
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
