@@ -14,7 +14,7 @@ array parameters are escaped value by value in Python, which ``COPY`` avoids.
 
 from __future__ import annotations
 
-import itertools
+import hashlib
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, TypeVar
@@ -156,9 +156,6 @@ def _sqlite_insert(
 _SQLITE_PARAMETERS = 30_000  # bound parameters per statement (SQLite allows 32,766)
 
 
-_staging = itertools.count(1)
-
-
 def _copy_then_insert(
     session: Session,
     table: Table,
@@ -177,11 +174,15 @@ def _copy_then_insert(
     names = list(rows[0])
     columns = ", ".join(quote(n) for n in names)
     target = connection.dialect.identifier_preparer.format_table(table)
-    staging = f"dacapo_staging_{next(_staging)}"
+    # One staging table per target and column list, reused within the transaction:
+    # a table created per call would hold a lock each until commit ("out of shared memory").
+    digest = hashlib.sha256(f"{table.name}:{columns}".encode()).hexdigest()[:12]
+    staging = f"dacapo_staging_{digest}"
     connection.exec_driver_sql(
-        f"CREATE TEMPORARY TABLE {staging} ON COMMIT DROP AS "
+        f"CREATE TEMPORARY TABLE IF NOT EXISTS {staging} ON COMMIT DROP AS "
         f"SELECT {columns} FROM {target} WITH NO DATA"
     )
+    connection.exec_driver_sql(f"TRUNCATE {staging}")
     json_columns = {n for n in names if isinstance(table.c[n].type, JSON)}
     raw: psycopg.Connection[Any] = connection.connection.dbapi_connection  # type: ignore[assignment]
     with raw.cursor() as cursor, cursor.copy(f"COPY {staging} ({columns}) FROM STDIN") as copy:
@@ -200,9 +201,7 @@ def _copy_then_insert(
     if returning:
         statement += " RETURNING " + ", ".join(quote(n) for n in returning)
     result = connection.exec_driver_sql(statement)
-    written = list(result.all()) if returning else []
-    connection.exec_driver_sql(f"DROP TABLE {staging}")
-    return written
+    return list(result.all()) if returning else []
 
 
 def update_by_id(

@@ -29,7 +29,9 @@ from dacapo.store.types import utcnow
 
 LEASE: Table = Lease.__table__  # type: ignore[attr-defined]
 SCHEDULER = "scheduler"
-ADVISORY_KEY = 0x0DA_CA95  # pg_try_advisory_lock key of the scheduler leader
+# The advisory lock's key: one per schema, so that deployments (and test runs) sharing a
+# PostgreSQL database in schemas of their own each have their own leader.
+ADVISORY_KEY = "hashtext(current_schema() || '/dacapo-scheduler')"
 DEFAULT_TTL = dt.timedelta(seconds=30)
 
 
@@ -107,8 +109,8 @@ class Leadership:
         # Autocommit: the lock belongs to the session, and the connection never
         # sits "idle in transaction" while it leads.
         connection = self.database.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-        query = text("SELECT pg_try_advisory_lock(:key)")
-        if connection.execute(query, {"key": ADVISORY_KEY}).scalar_one():
+        query = text(f"SELECT pg_try_advisory_lock({ADVISORY_KEY})")
+        if connection.execute(query).scalar_one():
             self._lock = connection
             return True
         connection.close()
@@ -144,8 +146,7 @@ class Leadership:
         finally:
             if self._lock is not None:
                 try:
-                    unlock = text("SELECT pg_advisory_unlock(:key)")
-                    self._lock.execute(unlock, {"key": ADVISORY_KEY})
+                    self._lock.execute(text(f"SELECT pg_advisory_unlock({ADVISORY_KEY})"))
                     self._lock.close()
                 except Exception:
                     self._drop_lock_connection()
