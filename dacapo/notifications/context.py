@@ -4,13 +4,21 @@
 the French sentences the rules produced for what is missing or deferred, and
 returns the template variables: ``MessageContext.variables()``. The data
 classes live in ``model`` and are re-exported here.
+
+What depends on the campaign alone (its windows in French, contact, house
+rules, portal) is built once per campaign object and shared by every message
+of that campaign; ``with_guardian`` readdresses a context to another guardian
+without building the rest again. Shared parts are frozen, and templates
+cannot modify the lists they hold (the sandbox refuses it).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from dacapo.campaigns.schema import Campaign, Window
@@ -54,6 +62,7 @@ __all__ = [
     "build_message_context",
     "deadline_info",
     "french_list",
+    "with_guardian",
 ]
 
 
@@ -130,6 +139,11 @@ def deadline_info(instant: dt.datetime, zone: ZoneInfo) -> DeadlineInfo:
     end) reads as 23 h 59 the day before: families act until then."""
     if instant.tzinfo is None or instant.utcoffset() is None:
         raise ValueError(f"the deadline must carry a time zone (got naive {instant.isoformat()})")
+    return _deadline_info(instant, zone)
+
+
+@lru_cache(maxsize=1024)  # a batch of messages shares a few deadlines
+def _deadline_info(instant: dt.datetime, zone: ZoneInfo) -> DeadlineInfo:
     local = instant.astimezone(zone)
     shown = local - dt.timedelta(minutes=1) if local.time() == dt.time(0) else local
     return DeadlineInfo(
@@ -148,24 +162,21 @@ def _short_url(url: str) -> str:
     return url.rstrip("/")
 
 
-def build_message_context(
-    campaign: Campaign,
-    *,
-    guardian: Guardian,
-    family: Family,
-    pupils: Sequence[PupilInput | Student],
-    deadline_utc: dt.datetime,
-    reason: str | None = None,
-    document: str | None = None,
-    reminder_id: str | None = None,
-    family_missing: Sequence[str] = (),
-) -> MessageContext:
-    inputs = [p if isinstance(p, PupilInput) else PupilInput(p) for p in pupils]
-    last_names = dict.fromkeys(g.last_name for g in family.guardians if g.last_name)
+@dataclass(frozen=True)
+class _CampaignParts:
+    """The parts of every message of one campaign."""
+
+    campaign: CampaignInfo
+    contact: ContactInfo
+    house_rules: HouseRulesInfo
+    portal: PortalInfo | None
+
+
+def _build_parts(campaign: Campaign) -> _CampaignParts:
     phones = campaign.contact.phones
     labelled = [(phones.accueil, "accueil"), (phones.scolarite, "scolarité")]
     portal, rules = campaign.portal, campaign.house_rules
-    return MessageContext(
+    return _CampaignParts(
         campaign=CampaignInfo(
             id=campaign.id,
             title=campaign.title,
@@ -175,18 +186,6 @@ def build_message_context(
             reenrolment_window=_window(campaign, "continuing"),
             new_pupil_window=_window(campaign, "new"),
         ),
-        family=FamilyInfo(
-            ref=family.ref,
-            name=french_list(last_names) or family.ref,
-            guardians=[_guardian(g) for g in family.guardians],
-            address=family.address,
-            postcode=family.postcode,
-            city=family.city,
-            missing=list(family_missing),
-        ),
-        guardian=_guardian(guardian),
-        pupils=[_pupil(campaign, p) for p in inputs],
-        deadline=deadline_info(deadline_utc, campaign.zone),
         contact=ContactInfo(
             email=campaign.contact.email,
             phone_accueil=phones.accueil,
@@ -205,10 +204,69 @@ def build_message_context(
             first_login=portal.first_login,
             notes=list(portal.notes),
         ),
+    )
+
+
+# Keyed by the campaign object (frozen; each kept alive by its entry, so its id
+# cannot be reused while the entry exists). A process sees a handful of them.
+_PARTS: dict[int, tuple[Campaign, _CampaignParts]] = {}
+_PARTS_KEPT = 32
+_PARTS_LOCK = threading.Lock()
+
+
+def _campaign_parts(campaign: Campaign) -> _CampaignParts:
+    found = _PARTS.get(id(campaign))
+    if found is not None and found[0] is campaign:
+        return found[1]
+    parts = _build_parts(campaign)
+    with _PARTS_LOCK:
+        while len(_PARTS) >= _PARTS_KEPT:
+            del _PARTS[next(iter(_PARTS))]  # the oldest
+        _PARTS[id(campaign)] = (campaign, parts)
+    return parts
+
+
+def build_message_context(
+    campaign: Campaign,
+    *,
+    guardian: Guardian,
+    family: Family,
+    pupils: Sequence[PupilInput | Student],
+    deadline_utc: dt.datetime,
+    reason: str | None = None,
+    document: str | None = None,
+    reminder_id: str | None = None,
+    family_missing: Sequence[str] = (),
+) -> MessageContext:
+    inputs = [p if isinstance(p, PupilInput) else PupilInput(p) for p in pupils]
+    last_names = dict.fromkeys(g.last_name for g in family.guardians if g.last_name)
+    parts = _campaign_parts(campaign)
+    return MessageContext(
+        campaign=parts.campaign,
+        family=FamilyInfo(
+            ref=family.ref,
+            name=french_list(last_names) or family.ref,
+            guardians=[_guardian(g) for g in family.guardians],
+            address=family.address,
+            postcode=family.postcode,
+            city=family.city,
+            missing=list(family_missing),
+        ),
+        guardian=_guardian(guardian),
+        pupils=[_pupil(campaign, p) for p in inputs],
+        deadline=deadline_info(deadline_utc, campaign.zone),
+        contact=parts.contact,
+        house_rules=parts.house_rules,
+        portal=parts.portal,
         reason=reason,
         document=document,
         reminder_id=reminder_id,
     )
+
+
+def with_guardian(context: MessageContext, guardian: Guardian) -> MessageContext:
+    """The same message addressed to ``guardian`` (everything else shared)."""
+    return replace(context, guardian=_guardian(guardian))
 
 
 def build_context(

@@ -49,14 +49,22 @@ def budget(seconds: float, max_produced: int) -> Iterator[Budget]:
         _BUDGET.reset(token)
 
 
+def _overtime(current: Budget) -> LimitExceeded:
+    return LimitExceeded(
+        f"rendering took longer than {current.seconds:g} s and was stopped"
+        " (an endless or very long loop?)"
+    )
+
+
+def _overproduced(current: Budget) -> LimitExceeded:
+    return LimitExceeded(f"the template produced more than {current.max_produced} characters")
+
+
 def tick() -> None:
     """Stop the render once its time is up."""
     current = _BUDGET.get()
     if current is not None and time.monotonic() > current.deadline:
-        raise LimitExceeded(
-            f"rendering took longer than {current.seconds:g} s and was stopped"
-            " (an endless or very long loop?)"
-        )
+        raise _overtime(current)
 
 
 def produced(size: int) -> None:
@@ -65,9 +73,21 @@ def produced(size: int) -> None:
     if current is not None:
         current.produced += size
         if current.produced > current.max_produced:
-            raise LimitExceeded(
-                f"the template produced more than {current.max_produced} characters"
-            )
+            raise _overproduced(current)
+
+
+def output(size: int) -> None:
+    """A piece of output of ``size`` characters: ``tick``, the value limit and
+    ``produced`` in one call (the hot path: every piece of every template)."""
+    current = _BUDGET.get()
+    if current is not None and time.monotonic() > current.deadline:
+        raise _overtime(current)
+    if size > MAX_VALUE:
+        raise too_big(size)
+    if current is not None:
+        current.produced += size
+        if current.produced > current.max_produced:
+            raise _overproduced(current)
 
 
 def weight(value: object, depth: int = MAX_NESTING) -> int:

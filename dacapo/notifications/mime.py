@@ -12,6 +12,7 @@ from __future__ import annotations
 import binascii
 import datetime as dt
 import hashlib
+import re
 from email.header import Header
 from email.utils import format_datetime, formataddr, parseaddr
 from functools import lru_cache
@@ -45,12 +46,33 @@ def header_text(value: str) -> str:
     return Header(value, "utf-8", maxlinelen=76).encode(linesep="\r\n")
 
 
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_BARE_ADDRESS = re.compile(rf"{_ATOM}(?:\.{_ATOM})*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*")
+
+
+def is_bare_address(value: str) -> bool:
+    """``anne.durand@example.org``: no display name, no quoting, nothing to parse."""
+    return _BARE_ADDRESS.fullmatch(value) is not None
+
+
 @lru_cache(maxsize=1024)
 def address_text(value: str) -> str:
+    if is_bare_address(value):  # most recipients: parseaddr would return it unchanged
+        return value
     name, address = parseaddr(value)
     if not address:
         return header_text(value)
     return formataddr((name, address), charset="utf-8") if name else address
+
+
+def date_header(date: dt.datetime) -> str:
+    """``Mon, 15 May 2023 08:00:00 +0000``: to the second, as the header has it."""
+    return _date_header(date.astimezone(dt.UTC).replace(microsecond=0))
+
+
+@lru_cache(maxsize=64)  # messages sent within the same second share it
+def _date_header(date: dt.datetime) -> str:
+    return format_datetime(date)
 
 
 def _part(subtype: str, text: str) -> bytes:
@@ -72,7 +94,7 @@ def mime_bytes(message: EmailMessage, mail_from: str, date: dt.datetime) -> byte
         f"From: {address_text(mail_from)}",
         f"To: {address_text(message.recipient)}",
         f"Subject: {header_text(rendered.subject)}",
-        f"Date: {format_datetime(date.astimezone(dt.UTC))}",
+        f"Date: {date_header(date)}",
         f"Message-ID: <{digest}@dacapo>",
         "Auto-Submitted: auto-generated",
         "MIME-Version: 1.0",

@@ -9,10 +9,18 @@ for email, ``reminder.sms.j2`` for SMS.
 Every failure is a ``TemplateProblem`` naming the file and, when known, the
 line: syntax errors, undefined variables (``StrictUndefined``), accesses the
 sandbox refuses, budgets exceeded.
+
+A ``Renderer`` compiles each file once and keeps it: it does not look at the
+files again on every render (jinja's ``auto_reload`` costs a ``stat`` per file
+and per include, each time). It also keeps the outputs that depend only on
+plain values (``memo``: a subject that reads only ``campaign``). A long-lived
+renderer (the dispatcher's) calls ``refresh()`` now and then: when a file of
+its folders was added, removed or changed, everything is compiled again.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -28,6 +36,7 @@ from dacapo.notifications import limits
 from dacapo.notifications.context import MessageContext, french_list
 from dacapo.notifications.errors import TemplateProblem
 from dacapo.notifications.gsm import Encoding, measure
+from dacapo.notifications.memo import Outputs
 from dacapo.notifications.sandbox import BudgetedSandbox, guard_filter
 
 SHIPPED = Path(__file__).parent / "templates"
@@ -73,6 +82,10 @@ class _SizedLoader(FileSystemLoader):
                     raise TemplateProblem(template, None, message)
                 break
         return super().get_source(environment, template)
+
+
+def _over(limit: int) -> limits.LimitExceeded:
+    return limits.LimitExceeded(f"the output is over the limit of {limit} bytes")
 
 
 def _is_html(name: str | None) -> bool:
@@ -131,11 +144,46 @@ class Renderer:
             autoescape=_is_html,
             trim_blocks=True,
             lstrip_blocks=True,
+            auto_reload=False,  # see refresh()
+            cache_size=-1,  # every file compiled stays compiled (a few dozen files)
         )
         self.environment.filters["list_fr"] = guard_filter("list_fr", french_list)
+        self._exists: dict[str, bool] = {}
+        self._files = self._listing()
+        self.outputs = Outputs(self.environment)
+
+    def _listing(self) -> list[tuple[str, int, int]]:
+        """Each template file of the folders: name, size and modification time."""
+        found = []
+        for root in self.search_path:
+            try:
+                entries = list(os.scandir(root))
+            except OSError:  # the folder was removed: no file from it
+                continue
+            for entry in entries:
+                if entry.name.endswith(".j2") and entry.is_file():
+                    info = entry.stat()
+                    found.append((f"{root}/{entry.name}", info.st_size, info.st_mtime_ns))
+        return sorted(found)
+
+    def refresh(self) -> bool:
+        """Forget every compiled template if a file was added, removed or changed since."""
+        files = self._listing()
+        if files == self._files:
+            return False
+        self._files = files
+        self.environment.cache.clear()  # type: ignore[union-attr]
+        self._exists.clear()
+        self.outputs.clear()
+        return True
 
     def exists(self, filename: str) -> bool:
-        return any((root / filename).is_file() for root in self.search_path)
+        found = self._exists.get(filename)
+        if found is None:
+            found = self._exists[filename] = any(
+                (root / filename).is_file() for root in self.search_path
+            )
+        return found
 
     @overload
     def render(
@@ -181,20 +229,32 @@ class Renderer:
         raise ValueError(f"unknown channel {channel!r} (email or sms)")
 
     def render_file(self, filename: str, variables: Mapping[str, object]) -> str:
-        """One template file, within the budgets."""
+        """One template file, within the budgets (or its output kept from an earlier
+        render with the same values, see ``memo``)."""
+        key = self.outputs.key(filename, variables)
+        kept = None if key is None else self.outputs.get(key)
+        if kept is None:
+            kept = self._render_file(filename, variables)
+            if key is not None:
+                self.outputs.keep(key, kept)
+        return kept
+
+    def _render_file(self, filename: str, variables: Mapping[str, object]) -> str:
+        limit = self.max_output_bytes
         try:
             template = self.environment.get_template(filename)
             parts: list[str] = []
-            size = 0
-            with limits.budget(self.time_limit, 4 * self.max_output_bytes):
+            size = 0  # characters: never more than the bytes they encode to
+            with limits.budget(self.time_limit, 4 * limit):
                 for chunk in template.generate(variables):
-                    size += len(chunk.encode())
-                    if size > self.max_output_bytes:
-                        raise limits.LimitExceeded(
-                            f"the output is over the limit of {self.max_output_bytes} bytes"
-                        )
+                    size += len(chunk)
+                    if size > limit:
+                        raise _over(limit)
                     parts.append(chunk)
-            return "".join(parts)
+            text = "".join(parts)
+            if 4 * size > limit and len(text.encode()) > limit:  # UTF-8: at most 4 bytes each
+                raise _over(limit)
+            return text
         except TemplateProblem:
             raise
         except TemplateNotFound as error:

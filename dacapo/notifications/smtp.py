@@ -6,18 +6,27 @@ or ``tls`` (implicit TLS, usually port 465); login when a user is set.
 Outcomes: accepted → SENT; a 4xx reply, a refused connection, a dropped
 connection or a timeout → RETRY; a 5xx reply → FAILED, with ``bounced`` when
 the recipient itself was refused (550, 551, 553).
+
+``begin_email`` does what ``smtplib.SMTP.sendmail`` does for one recipient,
+in three steps, so that the caller works while the server does: it returns
+once MAIL FROM is on its way; ``proceed()`` reads that reply and sends RCPT,
+DATA and the message; what ``proceed()`` returns reads the server's reply to
+the message. ``send_email`` is the three at once.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import re
 import smtplib
 import ssl
 from collections.abc import Callable
+from functools import partial
 from typing import Literal
 
-from dacapo.notifications.channels import Delivery, EmailMessage, Outcome
-from dacapo.notifications.mime import envelope_sender, mime_bytes
+from dacapo.notifications.channels import Delivery, EmailMessage, Exchange, Outcome, Reply, known
+from dacapo.notifications.mime import envelope_sender, is_bare_address, mime_bytes
 
 Security = Literal["none", "starttls", "tls"]
 BOUNCE_CODES = frozenset({550, 551, 553})
@@ -44,6 +53,106 @@ def _by_code(code: int, text: bytes | str, *, recipient: bool = False) -> Delive
     if 400 <= code < 500:
         return Delivery(Outcome.RETRY, detail)
     return Delivery(Outcome.FAILED, detail, bounced=recipient and code in BOUNCE_CODES)
+
+
+_LEADING_DOT = re.compile(rb"(?m)^\.")
+
+
+def _route(address: str) -> str:
+    """``<address>``, as ``smtplib`` writes it in MAIL and RCPT (without parsing
+    the common bare address again for every message)."""
+    return f"<{address}>" if is_bare_address(address) else smtplib.quoteaddr(address)
+
+
+def _abandon(smtp: smtplib.SMTP, code: int) -> None:
+    """After a refusal, as ``sendmail`` does: drop the connection on 421, else RSET."""
+    if code == 421:
+        smtp.close()
+        return
+    with contextlib.suppress(smtplib.SMTPServerDisconnected):
+        smtp.rset()
+
+
+def _mail(smtp: smtplib.SMTP, sender: str, data: bytes) -> None:
+    """MAIL FROM, as ``sendmail`` writes it; its reply is read by ``_rest``."""
+    smtp.ehlo_or_helo_if_needed()
+    size = f" size={len(data)}" if smtp.does_esmtp and smtp.has_extn("size") else ""
+    smtp.putcmd("mail", f"FROM:{_route(sender)}{size}")
+
+
+def _rest(smtp: smtplib.SMTP, sender: str, recipient: str, data: bytes) -> None:
+    """The rest of ``sendmail(sender, [recipient], data)`` after ``_mail``, up to,
+    not including, the reply to the message itself (read by ``_end``); raises as
+    ``sendmail`` does."""
+    code, reply = smtp.getreply()
+    if code != 250:
+        _abandon(smtp, code)
+        raise smtplib.SMTPSenderRefused(code, reply, sender)
+    smtp.putcmd("rcpt", f"TO:{_route(recipient)}")
+    code, reply = smtp.getreply()
+    if code not in (250, 251):
+        _abandon(smtp, code)
+        raise smtplib.SMTPRecipientsRefused({recipient: (code, reply)})
+    smtp.putcmd("data")
+    code, reply = smtp.getreply()
+    if code != 354:
+        _abandon(smtp, code)
+        raise smtplib.SMTPDataError(code, reply)
+    body = _LEADING_DOT.sub(b"..", data)  # "transparency" (RFC 5321 4.5.2)
+    if not body.endswith(b"\r\n"):
+        body += b"\r\n"
+    smtp.send(body + b".\r\n")
+
+
+def _end(smtp: smtplib.SMTP) -> None:
+    """The server's reply to the message ``_rest`` sent: raises unless accepted."""
+    code, reply = smtp.getreply()
+    if code != 250:
+        _abandon(smtp, code)
+        raise smtplib.SMTPDataError(code, reply)
+
+
+class _SmtpExchange:
+    """One message over one ``SmtpChannel``, in steps (see the module docstring)."""
+
+    def __init__(self, channel: SmtpChannel, recipient: str, data: bytes) -> None:
+        self.channel, self.recipient, self.data = channel, recipient, data
+        self.smtp: smtplib.SMTP | None = None
+        self.error: smtplib.SMTPException | OSError | None = None  # while starting
+
+    def start(self) -> None:
+        try:
+            self.smtp = self.channel._connection()
+            _mail(self.smtp, self.channel.sender, self.data)
+        except (smtplib.SMTPException, OSError) as error:
+            self.error = error  # dealt with by proceed()
+
+    def _exchange(self) -> smtplib.SMTP:
+        if self.error is not None:
+            raise self.error
+        assert self.smtp is not None
+        _rest(self.smtp, self.channel.sender, self.recipient, self.data)
+        return self.smtp
+
+    def proceed(self) -> Reply:
+        channel = self.channel
+        try:
+            try:
+                smtp = self._exchange()
+            except smtplib.SMTPServerDisconnected:
+                if not channel._used:
+                    raise
+                channel.close()  # an idle connection the server dropped: reopen once
+                self.smtp, self.error = None, None
+                self.start()
+                smtp = self._exchange()
+        except (smtplib.SMTPException, OSError) as error:
+            return partial(known, channel._failure(error))
+        return partial(channel._reply, smtp)
+
+    def abandon(self) -> None:
+        """Left half-way (the caller failed): the connection is of no further use."""
+        self.channel.close()
 
 
 class SmtpChannel:
@@ -99,30 +208,36 @@ class SmtpChannel:
         return self._smtp
 
     def send_email(self, message: EmailMessage) -> Delivery:
+        return self.begin_email(message).proceed()()
+
+    def begin_email(self, message: EmailMessage) -> Exchange:
+        """Start sending ``message``: MAIL FROM is on its way when this returns."""
         data = mime_bytes(message, self.mail_from, self.clock())
+        exchange = _SmtpExchange(self, message.recipient, data)
+        exchange.start()
+        return exchange
+
+    def _reply(self, smtp: smtplib.SMTP) -> Delivery:
         try:
-            try:
-                self._connection().sendmail(self.sender, [message.recipient], data)
-            except smtplib.SMTPServerDisconnected:
-                if not self._used:
-                    raise
-                self.close()  # an idle connection the server dropped: reopen once
-                self._connection().sendmail(self.sender, [message.recipient], data)
-        except smtplib.SMTPRecipientsRefused as error:
+            _end(smtp)
+        except (smtplib.SMTPException, OSError) as error:
+            return self._failure(error)
+        self._used += 1
+        return Delivery(Outcome.SENT)
+
+    def _failure(self, error: smtplib.SMTPException | OSError) -> Delivery:
+        if isinstance(error, smtplib.SMTPRecipientsRefused):
             code, text = next(iter(error.recipients.values()), (550, b"refused"))
             return _by_code(code, text, recipient=True)
-        except _SERVER_REFUSALS as error:
+        if isinstance(error, _SERVER_REFUSALS):
             self.close()  # the server, not the message: try again later
             return Delivery(Outcome.RETRY, _reply(error.smtp_code, error.smtp_error))
-        except smtplib.SMTPResponseException as error:  # sender refused, DATA refused, ...
+        if isinstance(error, smtplib.SMTPResponseException):  # sender refused, DATA refused...
             if error.smtp_code == 421:
                 self.close()
             return _by_code(error.smtp_code, error.smtp_error)
-        except (smtplib.SMTPException, OSError) as error:  # dropped, refused, timeout, TLS
-            self.close()
-            return Delivery(Outcome.RETRY, f"{type(error).__name__}: {error}".rstrip(": "))
-        self._used += 1
-        return Delivery(Outcome.SENT)
+        self.close()  # dropped, refused, timeout, TLS
+        return Delivery(Outcome.RETRY, f"{type(error).__name__}: {error}".rstrip(": "))
 
     def close(self) -> None:
         smtp, self._smtp = self._smtp, None

@@ -15,6 +15,11 @@ returns for every row the campaign and the template variables of
 - the deadline: the end of the dossier's window with its own extension;
 - ``reason``, ``document`` and ``reminder`` from the row's context.
 
+Rows about the same dossiers with the same ``reason``, ``document`` and
+``reminder`` (a confirmation to each guardian, by email and by SMS) share one
+context, built once and readdressed to each row's guardian
+(``context.with_guardian``); rows to the same guardian share its variables.
+
 A row whose dossier or family is gone gets a problem message instead.
 """
 
@@ -23,14 +28,19 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import cached_property, partial
+from functools import cached_property
 from typing import Any, Protocol
 
 from sqlmodel import Session, col, select
 
 from dacapo.campaigns.schema import Campaign
 from dacapo.campaigns.windows import window_interval
-from dacapo.notifications.context import PupilInput, build_context
+from dacapo.notifications.context import (
+    MessageContext,
+    PupilInput,
+    build_message_context,
+    with_guardian,
+)
 from dacapo.rules import checklist
 from dacapo.rules import snapshot as snap
 from dacapo.rules.formats import parse_fr_mobile
@@ -86,12 +96,17 @@ def render_inputs(
     all_ids = sorted({i for ids in wanted.values() for i in ids})
     facts = _facts(session, all_ids, now)
     found: dict[int, RenderInput | str] = {}
+    shared: dict[tuple[object, ...], _Shared] = {}
     for row in rows:
         ids = [i for i in wanted[row.id or 0] if i in facts]
         if not ids:
             found[row.id or 0] = "no dossier left for this message (deleted?)"
             continue
-        found[row.id or 0] = _input(row, [facts[i] for i in ids])
+        texts = tuple(_text(row.context, name) for name in ("reason", "document", "reminder"))
+        key = (tuple(ids), *texts)
+        if key not in shared:
+            shared[key] = _Shared([facts[i] for i in ids], *texts)
+        found[row.id or 0] = shared[key].input(row)
     return found
 
 
@@ -161,24 +176,52 @@ def addressee(
     return snap.Guardian(family.ref, None, NEUTRAL_GREETING, email, mobile)
 
 
-def _input(row: QueuedRow, facts: list[_DossierFacts]) -> RenderInput:
-    first = facts[0]
-    family = first.snapshot.family
-    context = row.context
+def _text(context: dict[str, Any], name: str) -> str | None:
+    value = context.get(name)
+    return None if value is None else str(value)
 
-    def text(name: str) -> str | None:
-        value = context.get(name)
-        return None if value is None else str(value)
 
-    build = partial(
-        build_context,
-        first.campaign,
-        guardian=addressee(family, first.snapshot.student, row.channel, row.recipient),
-        family=family,
-        pupils=[f.pupil for f in facts],
-        deadline_utc=min(f.deadline for f in facts),
-        reason=text("reason"),
-        document=text("document"),
-        reminder_id=text("reminder"),
-    )
-    return RenderInput(first.campaign, build)
+class _Shared:
+    """One message context for several rows: built on first use, then readdressed."""
+
+    def __init__(
+        self,
+        facts: list[_DossierFacts],
+        reason: str | None,
+        document: str | None,
+        reminder: str | None,
+    ) -> None:
+        self.facts = facts
+        self.texts = reason, document, reminder
+        self.context: MessageContext | None = None
+        self.variables: dict[snap.Guardian, dict[str, object]] = {}
+
+    def input(self, row: QueuedRow) -> RenderInput:
+        first = self.facts[0]
+        guardian = addressee(first.snapshot.family, first.snapshot.student, row.channel,
+                             row.recipient)  # fmt: skip
+        return RenderInput(first.campaign, lambda: self.for_guardian(guardian))
+
+    def for_guardian(self, guardian: snap.Guardian) -> dict[str, object]:
+        variables = self.variables.get(guardian)
+        if variables is None:
+            if self.context is None:  # the first guardian asking: built for them
+                context = self.context = self._build(guardian)
+            else:
+                context = with_guardian(self.context, guardian)
+            variables = self.variables[guardian] = context.variables()
+        return variables
+
+    def _build(self, guardian: snap.Guardian) -> MessageContext:
+        first = self.facts[0]
+        reason, document, reminder = self.texts
+        return build_message_context(
+            first.campaign,
+            guardian=guardian,
+            family=first.snapshot.family,
+            pupils=[f.pupil for f in self.facts],
+            deadline_utc=min(f.deadline for f in self.facts),
+            reason=reason,
+            document=document,
+            reminder_id=reminder,
+        )

@@ -138,3 +138,58 @@ def test_ordinary_template_code_still_works(tmp_path: Path) -> None:
 def test_string_methods_outside_the_allowed_list_are_refused(tmp_path: Path) -> None:
     with pytest.raises(TemplateProblem, match=r"str\.translate\(\) is not available"):
         render_source(tmp_path, "{{ s.translate({97: 'x' * 100000}) }}")
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "{{ guardian.__class__ }}",
+        "{{ guardian.__dataclass_fields__ }}",
+        "{{ pupils[0].__class__.__init__ }}",
+        "{{ campaign.reenrolment_window.opens.__class__ }}",
+    ],
+)
+def test_the_context_objects_give_away_nothing_but_their_data(
+    tmp_path: Path, source: str, context: dict[str, object]
+) -> None:
+    (tmp_path / "probe.sms.j2").write_text(source, "utf-8")
+    with pytest.raises(TemplateProblem, match="refused by the sandbox"):
+        Renderer(tmp_path).render_file("probe.sms.j2", context)
+
+
+def test_the_context_data_and_its_properties_read_as_usual(
+    tmp_path: Path, context: dict[str, object]
+) -> None:
+    source = "{{ guardian.name }}|{{ pupils[0].details }}|{{ pupils[1].complete }}"
+    (tmp_path / "probe.sms.j2").write_text(source, "utf-8")
+    rendered = Renderer(tmp_path).render_file("probe.sms.j2", context)
+    assert rendered == "Claire Lefèvre-Durand|Danse, 1er cycle|False"
+
+
+def test_literal_text_captured_by_a_macro_counts_too(tmp_path: Path) -> None:
+    line = "y" * 100
+    source = (
+        f"{{% macro big() %}}{{% for a in range(2000) %}}{line}{{% endfor %}}{{% endmacro %}}"
+        "{% for i in range(6) %}{% set kept = big() %}{% endfor %}"
+    )
+    with pytest.raises(TemplateProblem, match="produced more than"):
+        render_source(tmp_path, source)
+
+
+def test_literal_output_over_the_limit_is_refused(tmp_path: Path) -> None:
+    source = "{% for a in range(200) %}" + "é" * 30 + "{% endfor %}"
+    assert len(render_source(tmp_path, source, max_output_bytes=12_000)) == 6000
+    with pytest.raises(TemplateProblem, match="over the limit of 11999 bytes"):
+        render_source(tmp_path, source, max_output_bytes=11_999)  # 6,000 characters, 12,000 bytes
+
+
+def test_context_objects_read_by_item_as_by_attribute(
+    tmp_path: Path, context: dict[str, object]
+) -> None:
+    source = (
+        "{{ guardian['first_name'] }}|{{ pupils|selectattr('deferred')|map(attribute='name')"
+        "|join(', ') }}|{{ guardian[['name']] is defined }}"
+    )
+    (tmp_path / "probe.sms.j2").write_text(source, "utf-8")
+    rendered = Renderer(tmp_path).render_file("probe.sms.j2", context)
+    assert rendered == "Claire|Zoé Lefèvre-Durand|False"
