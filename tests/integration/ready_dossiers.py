@@ -8,9 +8,11 @@ import`` would).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Collection, Sequence
 from pathlib import Path
 
+from dacapo.campaigns.loader import LoadedCampaign
 from dacapo.campaigns.schema import Campaign
 from dacapo.commands.campaign import read_campaign
 from dacapo.store.campaign_versions import save_campaign_version
@@ -24,9 +26,14 @@ LOADED_AT = dt.datetime(2023, 5, 1, 8, 0, tzinfo=dt.UTC)
 FAMILY_DOCUMENTS = ("payment_form", "income_evidence")
 
 
+@functools.cache
+def _bundled() -> LoadedCampaign:
+    return read_campaign(CAMPAIGN_FILE)  # parsed once per process: half a second each
+
+
 def load_bundled_campaign(db: Database) -> Campaign:
     """Version 1 of the bundled campaign, as ``dacapo campaign load`` stores it."""
-    loaded = read_campaign(CAMPAIGN_FILE)
+    loaded = _bundled()
     with db.unit_of_work() as uow:
         save_campaign_version(
             uow.session,

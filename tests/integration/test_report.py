@@ -10,15 +10,12 @@ an extension to 31 May) owing the medical certificate.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select, update
 
-from dacapo.campaigns.loader import LoadedCampaign
-from dacapo.campaigns.schema import Campaign, Role
-from dacapo.commands.campaign import read_campaign
+from dacapo.campaigns.schema import Role
 from dacapo.engine.services import fire
 from dacapo.engine.wishes import read_wish, split_guardian, split_preferences
 from dacapo.reports.build import build_report
@@ -27,7 +24,6 @@ from dacapo.reports.model import Report
 from dacapo.rules.phones import display_fr_mobile
 from dacapo.rules.snapshot import Actor
 from dacapo.store.audit_bulk import Entry, insert_audit_rows
-from dacapo.store.campaign_versions import save_campaign_version
 from dacapo.store.corrections import extend_deadline
 from dacapo.store.database import Database
 from dacapo.store.engine_port import SqlDossierStore
@@ -37,33 +33,12 @@ from dacapo.store.report_queries import DOSSIER, OUTBOX, STUDENT, funnel_moves
 from dacapo.store.tables import Document
 from dacapo.store.wishes import register_wish
 from tests.integration.owing_corpus import seed_corpus
-from tests.integration.ready_dossiers import CAMPAIGN, CAMPAIGN_FILE, LOADED_AT, seed_family
+from tests.integration.ready_dossiers import CAMPAIGN, load_bundled_campaign, seed_family
 
 PARIS = ZoneInfo("Europe/Paris")
 STAFF = Actor(Role.STAFF, "secretariat")
 NOW = dt.datetime(2023, 5, 15, 10, 0, tzinfo=PARIS)
 LEA, HUGO, ZOE, INES, AWA = (f"malakoff-2023-2024-S{n}" for n in (101, 102, 300, 201, 202))
-
-
-@functools.cache
-def _bundled() -> LoadedCampaign:
-    return read_campaign(CAMPAIGN_FILE)  # parsed once per process: half a second each
-
-
-def load_bundled_campaign(db: Database) -> Campaign:
-    """Version 1 of the bundled campaign, as ``dacapo campaign load`` stores it."""
-    loaded = _bundled()
-    with db.unit_of_work() as uow:
-        save_campaign_version(
-            uow.session,
-            loaded.campaign,
-            source_text=loaded.text,
-            sha256=loaded.sha256,
-            loaded_by="test",
-            loaded_at=LOADED_AT,
-        )
-        uow.commit()
-    return loaded.campaign
 
 
 def at(day: int, hour: int, minute: int = 0) -> dt.datetime:
