@@ -26,8 +26,10 @@ def verify(
     """
     from dacapo.store.audit import verify_audit
     from dacapo.store.dossier_detail import audit_counts
+    from dacapo.store.filter_names import check_filter_names
 
     with open_app(ctx) as app, app.database.unit_of_work(read_only=True) as uow:
+        check_filter_names(uow.session, campaign=campaign)  # an unknown one: exit 2
         broken = verify_audit(uow.session, campaign_id=campaign)
         rows, chains = audit_counts(uow.session, campaign)
     if broken is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -50,10 +51,12 @@ if TYPE_CHECKING:
 def open_app(ctx: typer.Context) -> App:
     """Settings from the environment, ``--db`` and ``--now`` winning; the database opened.
 
-    The default SQLite file is created and migrated on first use.
+    The default SQLite file is created and migrated on first use. An argument holding a
+    NUL character is refused first (``refuse_nul``).
     """
     from dacapo.bootstrap import bootstrap, load_settings
 
+    refuse_nul(ctx)
     options = globals_of(ctx)
     overrides: dict[str, object] = {}
     if options.db:
@@ -63,6 +66,28 @@ def open_app(ctx: typer.Context) -> App:
     app = bootstrap(load_settings(**overrides))
     app.database.simulated_clock = app.settings.now is not None
     return app
+
+
+def refuse_nul(ctx: typer.Context) -> None:
+    """``BadInput`` naming the first argument or option of the command line that holds a
+    NUL character.
+
+    No text may hold one: PostgreSQL refuses it in any text, even a value looked up
+    (psycopg.DataError), and SQLite would store it. No shell passes one in an argument,
+    but an in-process caller can.
+    """
+    from dacapo.engine.errors import BadInput
+
+    current: Any = ctx  # typer's Context, then its parents (typer's own click)
+    while current is not None:
+        for param in current.command.params:
+            value = current.params.get(param.name or "")
+            values = value if isinstance(value, list | tuple) else [value]
+            if any(isinstance(v, str | PurePath) and "\x00" in str(v) for v in values):
+                named = param.param_type_name == "option"
+                name = param.opts[0] if named else (param.name or "").upper()
+                raise BadInput(f"{name}: holds a NUL character (U+0000), which no text may hold")
+        current = current.parent
 
 
 def staff_login() -> str:
@@ -84,6 +109,7 @@ def parse_actor(value: str | None) -> Actor:
     without it, the staff member running the command."""
     from dacapo.campaigns.schema import Role
     from dacapo.engine.errors import BadInput
+    from dacapo.engine.texts import MAX_EMAIL, checked_text
     from dacapo.rules.snapshot import Actor
 
     if value is None or not value.strip():
@@ -92,7 +118,7 @@ def parse_actor(value: str | None) -> Actor:
     roles = {"guardian": Role.GUARDIAN, "student": Role.ADULT_STUDENT, "staff": Role.STAFF}
     if kind not in roles or not who.strip():
         raise BadInput(f"--actor {value!r}: write guardian:EMAIL, student:REF or staff:LOGIN")
-    return Actor(roles[kind], who.strip())
+    return Actor(roles[kind], checked_text(who.strip(), "--actor", limit=MAX_EMAIL))
 
 
 def log(**bound: object) -> Any:

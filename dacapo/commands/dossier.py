@@ -47,15 +47,21 @@ def list_(
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """List dossiers matching every filter given, by ref."""
+    """List dossiers matching every filter given, by ref.
+
+    A campaign, state or window that nothing declares is refused (exit 2), not an
+    empty list: it is a typing error.
+    """
     from dacapo.commands.dossier_views import print_rows, row_dict
     from dacapo.commands.output import print_json
     from dacapo.store.dossier_queries import DossierFilter
     from dacapo.store.dossier_search import find_dossiers
+    from dacapo.store.filter_names import check_filter_names
 
     filters = DossierFilter(campaign, tuple(state or ()), window, family, search)
     cap = (None if as_json else 1000) if limit is None else (limit or None)
     with open_app(ctx) as app, app.database.unit_of_work(read_only=True) as uow:
+        check_filter_names(uow.session, campaign=campaign, states=filters.states, window=window)
         rows, total = find_dossiers(
             uow.session, filters, missing_code=missing, now=clock(ctx), limit=cap
         )

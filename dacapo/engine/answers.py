@@ -3,7 +3,8 @@
 ``--continue yes|no`` is the « Réinscription administrative » box (intent),
 ``--preferences "violon,piano"`` the éveil ranking (matched to the campaign's
 labels, case and accents ignored), ``--remarks`` the « information
-complémentaire » (at most ``answers.remarks.max_length`` characters) and
+complémentaire » (at most ``answers.remarks.max_length`` characters, line feeds but
+no other control or bidirectional character: ``engine.texts``) and
 ``--support yes|no`` the request for special support.
 """
 
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from dacapo.campaigns.schema import Campaign
 from dacapo.engine.corrections import fold
 from dacapo.engine.errors import BadInput
+from dacapo.engine.texts import checked_text
 from dacapo.rules.french import quoted
 
 _YES = frozenset({"yes", "y", "oui", "o", "true"})
@@ -78,7 +80,7 @@ def remarks(campaign: Campaign, text: str) -> str:
     if len(text) > limit:
         label = campaign.answers.remarks.label
         raise BadInput(f"--remarks: {label} : au plus {limit} caractères ({len(text)} donnés)")
-    return text
+    return checked_text(text, "--remarks", limit=limit, lines=True)
 
 
 def answer_input(

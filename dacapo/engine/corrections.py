@@ -5,8 +5,10 @@ by position: ``family.postcode``, ``guardian1.mobile``, ``guardian2.email``,
 ``student.school``. Each value goes through the rules' own checks: mobiles are
 read by ``parse_fr_mobile`` and kept as E.164, dates are read strictly
 (``JJ/MM/AAAA`` or ``AAAA-MM-JJ``), vocabularies are matched to the campaign's
-names, then the format the campaign names for the field (``FORMATS``) judges
-the value. A refused value is bad input (``BadInput``, exit 2).
+names, text kept as typed holds no control or bidirectional character
+(``engine.texts``; 200 characters at most, 254 for an email), then the format the
+campaign names for the field (``FORMATS``) judges the value. A refused value is bad
+input (``BadInput``, exit 2).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from dataclasses import dataclass
 
 from dacapo.campaigns.schema import Campaign
 from dacapo.engine.errors import BadInput
+from dacapo.engine.texts import MAX_EMAIL, MAX_LINE, checked_text
 from dacapo.rules.fields import FIELDS, STUDENT_STATUSES
 from dacapo.rules.formats import FORMATS, parse_fr_mobile
 from dacapo.rules.french import quoted
@@ -108,6 +111,9 @@ def parse_value(campaign: Campaign, target: Target, text: str, now: dt.datetime)
         if target.path in required_paths(campaign):
             raise BadInput(f"{target}: {label} est obligatoire : il ne peut pas être vidé")
         return None
+    limit = MAX_EMAIL if target.name == "email" else MAX_LINE
+    if len(text) > limit:
+        raise BadInput(f"{target}: too long: {len(text):,} characters, at most {limit}")
     value: Value = text
     vocabulary = FIELDS[target.path].vocabulary
     if target.name == "mobile":
@@ -123,6 +129,8 @@ def parse_value(campaign: Campaign, target: Target, text: str, now: dt.datetime)
             choices = ", ".join(dict.fromkeys(known.values()))
             raise BadInput(f"{target}: valeur inconnue {quoted(text)} (au choix : {choices})")
         value = known[fold(text)]
+    else:  # kept as typed: no control or bidirectional character, one line but the address
+        value = checked_text(text, str(target), limit=limit, lines=target.path == "family.address")
     format_name = campaign.requirements.formats.get(target.path)
     if format_name is not None:
         problem = FORMATS[format_name](value, campaign, now)

@@ -1,4 +1,4 @@
-"""One ``transitions`` machine per workflow version, built once and cached.
+"""One ``transitions`` machine per workflow definition, built once and cached.
 
 Events are fired on a small plain object holding only the state, never on an
 ORM row and never with ``add_model`` (see DESIGN.md, library notes).
@@ -64,12 +64,17 @@ class WorkflowMachine:
         return token.state
 
 
-_CACHE: dict[tuple[str, int, str], WorkflowMachine] = {}
+_CACHE: dict[tuple[str, int, str, str], WorkflowMachine] = {}
 
 
 def machine_for(campaign_id: str, version: int, name: str, workflow: Workflow) -> WorkflowMachine:
-    """The machine of one workflow of one campaign version, built on first use."""
-    key = (campaign_id, version, name)
+    """The machine of one workflow of one campaign version, built on first use.
+
+    Keyed on the workflow's content too (its JSON, about 13 µs): two databases may hold
+    different definitions under one campaign id and version, and each must be judged
+    with its own transitions (who may act, guards, messages).
+    """
+    key = (campaign_id, version, name, workflow.model_dump_json())
     machine = _CACHE.get(key)
     if machine is None:
         machine = _CACHE[key] = WorkflowMachine(workflow)

@@ -18,6 +18,7 @@ from dacapo.engine.errors import ConcurrentUpdate, GuardFailed
 from dacapo.engine.machine import machine_for
 from dacapo.engine.model import Change, DossierRecord, DossierStore, Message
 from dacapo.engine.recipients import Contacts, addresses, contacts_of
+from dacapo.engine.texts import reason_text
 from dacapo.rules import evaluate
 from dacapo.rules.findings import Finding, GuardContext, unmet
 from dacapo.rules.snapshot import Actor
@@ -70,7 +71,7 @@ def fire(
     the version the caller looked at — is no longer current.
     """
     require_aware(now)
-    reason = reason.strip() if reason and reason.strip() else None
+    reason = reason_text(reason)  # BadInput: a control character, over 1,000 characters
     record = store.dossier(ref)
     if expected_version is not None and record.version != expected_version:
         raise ConcurrentUpdate(ref)

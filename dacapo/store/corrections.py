@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from dacapo.campaigns.schema import Campaign
 from dacapo.engine.access import STAFF_ONLY, check_correction
@@ -24,6 +24,7 @@ from dacapo.engine.answers import answer_input
 from dacapo.engine.corrections import FieldChange, Target, audit_reason, parse_assignments
 from dacapo.engine.errors import BadInput, DacapoError
 from dacapo.engine.model import DossierRecord
+from dacapo.engine.texts import reason_text
 from dacapo.rules.french import day
 from dacapo.rules.snapshot import Actor
 from dacapo.store.audit import add_audit_row
@@ -94,11 +95,20 @@ def update_fields(
     expected_version: int | None = None,
 ) -> Correction:
     """Apply ``FIELD=VALUE`` corrections to the family, its guardians or the pupil."""
+    reason = reason_text(reason)
     dossier, record, campaign = _load(session, ref, expected_version)
     parsed = parse_assignments(campaign, assignments, now)
     check_correction(campaign, record.snapshot, "update", actor, now=now, reason=reason)
+    # Siblings share the family and guardian rows, and each checks only its own dossier's
+    # version: lock the family row first (PostgreSQL; SQLite's write lock is held already),
+    # so that a concurrent correction through a sibling waits, then reads what it wrote.
+    family = session.exec(
+        select(Family)
+        .join(Student, col(Student.family_id) == Family.id)
+        .where(Student.id == dossier.student_id)
+        .with_for_update(of=Family)
+    ).one()
     student = session.get_one(Student, dossier.student_id)
-    family = session.get_one(Family, student.family_id)
     guardians = {
         g.position: g for g in session.exec(select(Guardian).where(Guardian.family_id == family.id))
     }
@@ -149,6 +159,7 @@ def record_answers(
 ) -> Correction:
     """Store the pupil's answers, given as typed (``engine.answers.answer_input`` reads
     them against the campaign); the row is created on first answer."""
+    reason = reason_text(reason)
     dossier, record, campaign = _load(session, ref, expected_version)
     given = answer_input(
         campaign,
@@ -189,8 +200,10 @@ def extend_deadline(
     reason: str,
 ) -> Correction:
     """Give this dossier until ``until`` (inclusive, local date): staff only, open dossiers."""
-    if not reason.strip():
+    checked = reason_text(reason)
+    if checked is None:
         raise BadInput("A deadline extension needs a reason (--reason)")
+    reason = checked
     dossier, record, campaign = _load(session, ref, None)
     window = campaign.windows.get(dossier.window)
     if window is None:

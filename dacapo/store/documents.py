@@ -26,8 +26,10 @@ from sqlmodel import Session, select
 
 from dacapo.campaigns.schema import Campaign, Level, Role
 from dacapo.engine.errors import BadInput, GuardFailed, NotFound
+from dacapo.engine.texts import reason_text
 from dacapo.rules.documents import kind_label
-from dacapo.rules.french import quoted
+from dacapo.rules.fields import adult_on
+from dacapo.rules.french import day, quoted
 from dacapo.rules.snapshot import Actor
 from dacapo.store.audit import add_audit_row
 from dacapo.store.dossiers import get_dossier
@@ -36,6 +38,7 @@ from dacapo.store.site_campaigns import concerned_dossiers, latest_campaign, lat
 from dacapo.store.tables import Document, Dossier, Family, Guardian, Student
 
 HASH_SHOWN = 12  # hex digits of the sha256 quoted in audit reasons
+_MINOR = "actor.student_minor"  # the code `fire` refuses a minor pupil with
 
 
 @dataclass(frozen=True)
@@ -114,6 +117,7 @@ def add_document(
     reason: str | None = None,
 ) -> AddedDocument:
     """Check, store and record one document; see the module docstring."""
+    reason = reason_text(reason)
     target = _target(session, owner)
     check_kind(target.campaign, kind)
     level = kind_level(target.campaign, kind)
@@ -123,7 +127,7 @@ def add_document(
         raise BadInput(
             f"{kind!r} ({label}) is a pupil's document: name the pupil's dossier with --dossier REF"
         )
-    _check_actor(session, actor, target.family, target.student, level)
+    _check_actor(session, actor, target, level)
     stored = intake(source, original_name=original_name, store_dir=store_dir, max_bytes=max_bytes)
     assert target.family.id is not None
     document = Document(
@@ -147,8 +151,8 @@ def add_document(
     if target.dossier is not None and target.dossier not in dossiers:
         dossiers.insert(0, target.dossier)
     summary = f"{kind}: {stored.original_name} (sha256 {stored.sha256[:HASH_SHOWN]}…)"
-    if reason and reason.strip():
-        summary += f" — {reason.strip()}"
+    if reason:
+        summary += f" — {reason}"
     for dossier in dossiers:
         add_audit_row(
             session,
@@ -193,11 +197,12 @@ def _target(session: Session, owner: Owner) -> _Target:
     return _Target(found, None, None, campaign)
 
 
-def _check_actor(
-    session: Session, actor: Actor, family: Family, student: Student | None, level: Level
-) -> None:
-    """Staff; a guardian of this family; or an adult pupil of this family, for
-    the family's documents or their own."""
+def _check_actor(session: Session, actor: Actor, target: _Target, level: Level) -> None:
+    """Staff; a guardian of this family; or an adult pupil of this family (18 on the
+    first day of the school year, as ``fire`` requires), for the family's documents or
+    their own."""
+    family, student = target.family, target.student
+    code = "actor.not_allowed"
     if actor.role is Role.STAFF:
         return
     if actor.role is Role.GUARDIAN:
@@ -206,11 +211,21 @@ def _check_actor(
             return
         problem = f"{quoted(actor.id)} n'est pas responsable de la famille {family.ref}"
     elif actor.role is Role.ADULT_STUDENT:
-        refs = session.exec(select(Student.ref).where(Student.family_id == family.id)).all()
+        pupil = session.exec(
+            select(Student).where(Student.family_id == family.id).where(Student.ref == actor.id)
+        ).one_or_none()
         own = student is None or level is Level.FAMILY or student.ref == actor.id
-        if actor.id in refs and own:
+        starts = target.campaign.school_year_starts
+        if pupil is None or not own:
+            problem = f"{quoted(actor.id)} n'est pas l'élève concerné par ce document"
+        elif pupil.birth_date is None:
+            problem, code = "Date de naissance inconnue : majorité non vérifiable", _MINOR
+        elif not adult_on(pupil.birth_date, starts):
+            name = " ".join(p for p in (pupil.first_name, pupil.last_name) if p) or pupil.ref
+            problem = f"{name} n'a pas 18 ans au {day(starts)} : un responsable doit agir"
+            code = _MINOR
+        else:
             return
-        problem = f"{quoted(actor.id)} n'est pas l'élève concerné par ce document"
     else:
         problem = f"{actor} ne peut pas déposer de document"
-    raise GuardFailed("add the document", [problem], ["actor.not_allowed"])
+    raise GuardFailed("add the document", [problem], [code])

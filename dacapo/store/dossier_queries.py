@@ -9,7 +9,9 @@ on neither SQLite nor a bare PostgreSQL, so: on PostgreSQL, ``translate()`` of
 ``lower()`` (both built in); on SQLite, whose ``lower()`` knows only ASCII, a
 deterministic Python function registered on the connection. Either way it
 scans the rows the other filters leave (as any ``LIKE '%...%'`` would): about
-2 s for 100,000 dossiers and no other filter (``bench/dossier_list.py``).
+2 s for 100,000 dossiers and no other filter (``bench/dossier_list.py``). A word
+longer than any value searched finds nothing without a pattern: SQLite refuses
+patterns over 50,000 bytes (« LIKE or GLOB pattern too complex »).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select
 from sqlmodel import Session, col
 
 from dacapo.engine.corrections import fold
@@ -28,6 +30,9 @@ from dacapo.store.tables import Dossier, Family, Guardian, Student
 _ACCENTED = "àâäáãåéèêëîïíìôöóòõùûüúçÿýñ" + "àâäáãåéèêëîïíìôöóòõùûüúçÿýñ".upper()
 _PLAIN = "aaaaaaeeeeiiiiooooouuuucyyn" * 2
 _SQLITE_FOLD = "dacapo_fold"
+# Folded. No name, ref or email is stored over 254 characters (engine.texts), nor over
+# 1,000 once folded (« ﬃ » → « ffi »): a longer word is found nowhere.
+LONGEST_WORD = 1000
 
 
 def _fold_or_none(value: str | None) -> str | None:
@@ -98,6 +103,8 @@ def _search(text: str, folded: Any) -> ColumnElement[bool]:
     guardian = folded(_haystack(Guardian.first_name, Guardian.last_name, Guardian.email))
     clauses = []
     for term in text.split():
+        if len(fold(term)) > LONGEST_WORD:  # found nowhere: no pattern (SQLite caps them)
+            return false()
         pattern = _like(term)
         in_guardians = exists().where(
             col(Guardian.family_id) == col(Family.id), guardian.like(pattern, escape="\\")

@@ -21,6 +21,7 @@ from dacapo.campaigns.schema import Role
 from dacapo.engine.errors import BadInput, DacapoError, GuardFailed, NotFound
 from dacapo.engine.machine import machine_for
 from dacapo.engine.services import fire
+from dacapo.engine.texts import reason_text
 from dacapo.rules.documents import kind_label
 from dacapo.rules.snapshot import Actor
 from dacapo.store.audit import add_audit_row
@@ -67,7 +68,7 @@ def review_document(
     reason: str | None = None,
 ) -> Review:
     """Accept or reject document ``document_id`` as staff ``actor``; see the module docstring."""
-    reason = reason.strip() if reason and reason.strip() else None
+    reason = reason_text(reason)
     if actor.role is not Role.STAFF:
         message = f"Vérification des pièces réservée au personnel ({actor})"
         raise GuardFailed("review the document", [message], ["actor.role_not_allowed"])

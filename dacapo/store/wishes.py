@@ -21,6 +21,7 @@ from sqlmodel import Session, col, select
 
 from dacapo.campaigns.schema import Campaign, Role
 from dacapo.engine.errors import BadInput, GuardFailed
+from dacapo.engine.texts import reason_text
 from dacapo.engine.wishes import Wish, fit_campaign, window_refusal
 from dacapo.rules.fields import age_on
 from dacapo.rules.french import quoted
@@ -53,7 +54,7 @@ def register_wish(
     session: Session, wish: Wish, *, actor: Actor, now: dt.datetime, reason: str | None = None
 ) -> Registered:
     """Open a new pupil's dossier with their wishes; see the module docstring."""
-    reason = reason.strip() if reason and reason.strip() else None
+    reason = reason_text(reason)
     version, campaign = latest_site_campaign(session, wish.site)
     wish = fit_campaign(wish, campaign, now)
     refusal = window_refusal(

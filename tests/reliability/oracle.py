@@ -324,11 +324,10 @@ def document_refusal(
     guardian = actor.role is Role.GUARDIAN and not actor_codes(
         actor, (Role.GUARDIAN,), family, pupil, reason=""
     )
-    # A pupil of the family, for the family's documents or their own; adult or not, as the
-    # code checks it today (see test_a_minor_pupil_cannot_add_documents_as_an_adult).
+    # An adult pupil of the family, for the family's documents or their own.
     student = (
         actor.role is Role.ADULT_STUDENT
-        and actor.id in {p.student_ref for p in family.pupils}
+        and actor.id in {p.student_ref for p in family.pupils if p.adult}
         and (choice.level == "family" or actor.id == pupil.student_ref)
     )
     if not (actor.role is Role.STAFF or guardian or student):

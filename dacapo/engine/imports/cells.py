@@ -1,7 +1,9 @@
 """Reading one cell: each reader returns the clean value or raises ValueError.
 
 Cells arrive stripped and in NFC (``reading.Table.rows``). Names keep what they are
-written with: accents, apostrophes (N'Diaye, N’Diaye), hyphens, spaces.
+written with: accents, apostrophes (N'Diaye, N’Diaye), hyphens, spaces. Control and
+bidirectional characters and over-long texts are refused by ``engine.texts``, as in
+every other text typed into Da Capo.
 """
 
 from __future__ import annotations
@@ -12,41 +14,42 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
-MAX_TEXT = 200
+from dacapo.engine.texts import MAX_LINE, text_problem
+
+MAX_TEXT = MAX_LINE
 MAX_REF = 64
 OLDEST_BIRTH_YEAR = 1900
 
 _ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 _FR_DATE = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})")
-_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")  # Unicode Cc, bar the line feed
-_NOT_IN_NAME = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-_NOT_IN_REF = re.compile(r"[\s\x00-\x1f\x7f-\x9f]")
+_SPACE = re.compile(r"\s")
 _LETTER = re.compile(r"[^\W\d_]")
 # As rules.formats' fr_postcode: 01–95 mainland, 97 overseas, 98 Monaco and the Pacific.
 _POSTCODE = re.compile(r"(?:0[1-9]|[1-8][0-9]|9[0-5]|97|98)[0-9]{3}")
 
 
 def text(value: str, limit: int = MAX_TEXT) -> str:
-    if len(value) > limit:
-        raise ValueError(f"too long: {len(value)} characters, at most {limit}")
-    if _CONTROL.search(value):
-        raise ValueError(f"{value!r} holds a control character")
+    """Free text (an address, a school): line feeds allowed (``engine.texts``)."""
+    problem = text_problem(value, limit=limit, lines=True)
+    if problem is not None:
+        raise ValueError(problem)
     return value
 
 
 def ref(value: str) -> str:
-    if len(value) > MAX_REF:
-        raise ValueError(f"too long: {len(value)} characters, at most {MAX_REF}")
-    if _NOT_IN_REF.search(value):
-        raise ValueError(f"{value!r} is not a reference: it holds a space or a control character")
+    problem = text_problem(value, limit=MAX_REF)
+    if problem is not None:
+        raise ValueError(problem)
+    if _SPACE.search(value):
+        raise ValueError(f"{value!r} is not a reference: it holds a space")
     return value
 
 
 def name(value: str) -> str:
-    if len(value) > MAX_TEXT:
-        raise ValueError(f"too long: {len(value)} characters, at most {MAX_TEXT}")
-    if _NOT_IN_NAME.search(value):
-        raise ValueError(f"{value!r} holds a line break or a control character")
+    """One line (``engine.texts``) with at least one letter."""
+    problem = text_problem(value, limit=MAX_TEXT)
+    if problem is not None:
+        raise ValueError(problem)
     if not _LETTER.search(value):
         raise ValueError(f"{value!r} is not a name: it holds no letter")
     return value
