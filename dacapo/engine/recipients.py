@@ -7,6 +7,7 @@ themselves; both go through ``addresses``, so the rules are written once.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from dacapo.campaigns.schema import Campaign, Channel
@@ -29,7 +30,8 @@ class Contacts:
     mobile: str | None = None
 
 
-def addresses(contacts: Contacts, channel: Channel) -> list[str]:
+@functools.lru_cache(maxsize=4096)  # bulk paths: siblings share their guardians' contacts
+def addresses(contacts: Contacts, channel: Channel) -> tuple[str, ...]:
     """Addresses for ``channel``, without duplicates (emails compared case-insensitively).
 
     Email: every guardian with an address, and the pupil's own address when the
@@ -55,7 +57,7 @@ def addresses(contacts: Contacts, channel: Channel) -> list[str]:
             except ValueError:
                 continue
             found.setdefault(e164, e164)
-    return list(found.values())
+    return tuple(found.values())
 
 
 def contacts_of(campaign: Campaign, record: DossierRecord) -> Contacts:
@@ -71,4 +73,4 @@ def contacts_of(campaign: Campaign, record: DossierRecord) -> Contacts:
 
 def recipients(campaign: Campaign, record: DossierRecord, channel: Channel) -> list[str]:
     """Addresses for ``channel`` of the dossier ``record`` (see ``addresses``)."""
-    return addresses(contacts_of(campaign, record), channel)
+    return list(addresses(contacts_of(campaign, record), channel))

@@ -196,14 +196,14 @@ def notification_messages(
     cause = f"{transition.notify}:{ref}:v{version}"
     return tuple(
         Message(
-            key=f"{cause}:{channel.value}:{address}",
+            key=f"{cause}:{name}:{address}",
             message=transition.notify,
             template=spec.template,
-            channel=channel.value,
+            channel=name,
             recipient=address,
             context=context,
         )
-        for channel in spec.channels
+        for channel, name in ((channel, channel.value) for channel in spec.channels)
         for address in addresses(contacts, channel)
     )
 

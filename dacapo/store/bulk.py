@@ -14,16 +14,20 @@ array parameters are escaped value by value in Python, which ``COPY`` avoids.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterator, Mapping, Sequence
+import operator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
 import psycopg
 from sqlalchemy import (
     JSON,
     ColumnElement,
+    Integer,
     Select,
+    Subquery,
     Table,
     Text,
     any_,
@@ -72,14 +76,59 @@ def _unnest(column: ColumnElement[Any], values: Sequence[Any], name: str) -> Col
 def select_in(
     session: Session, query: Select[Any], column: ColumnElement[Any], values: Sequence[Any]
 ) -> Iterator[Any]:
-    """Rows of ``query`` where ``column`` is one of ``values``."""
+    """Rows of ``query`` where ``column`` is one of ``values``.
+
+    One array parameter on PostgreSQL; on SQLite one JSON array read by
+    ``json_each`` when the values are ids or text (one statement, compiled
+    once, instead of an ``IN (?, ?, ...)`` rendered anew for each length).
+    """
     unique = list(dict.fromkeys(values))
-    if _postgres(session):
-        if unique:
-            yield from session.execute(query.where(column == any_(_array(column, unique, "in"))))
+    if not unique:
+        return
+    if _postgres(session) or all(type(value) in (int, str) for value in unique):
+        yield from session.execute(query.where(one_of(session, column, unique)))
         return
     for part in chunks(unique, IN_CHUNK):
         yield from session.execute(query.where(column.in_(part)))
+
+
+def one_of(
+    session: Session, column: ColumnElement[Any], values: Sequence[int] | Sequence[str]
+) -> ColumnElement[bool]:
+    """``column`` is one of ``values`` (ids or text), as one parameter whatever their number."""
+    if _postgres(session):
+        return column == any_(_array(column, values, "in"))
+    return column.in_(_json_each(values, "in"))
+
+
+def _json_each(values: Sequence[Any], name: str) -> Select[Any]:
+    """SQLite: ``SELECT value FROM json_each(:name)``, the values as one JSON array."""
+    each = func.json_each(bindparam(name, json.dumps(list(values)))).table_valued("value")
+    return select(each.c.value)
+
+
+def id_version_pairs(session: Session, pairs: Sequence[tuple[int, int]]) -> Subquery:
+    """``(id, version)`` pairs as a subquery with columns ``id`` and ``version``.
+
+    One parameter whatever the number of pairs: two arrays unnested on
+    PostgreSQL, one JSON array of pairs read by ``json_each`` on SQLite. Join
+    it (``UPDATE ... FROM``) to act on rows only if still at the version read.
+    """
+    if _postgres(session):
+        kind = postgresql.ARRAY(Integer)
+        ids, versions = (
+            cast(bindparam(f"pair_{i}", [pair[i] for pair in pairs], type_=kind), kind)
+            for i in (0, 1)
+        )
+        return select(
+            func.unnest(ids).label("id"), func.unnest(versions).label("version")
+        ).subquery()
+    each = func.json_each(bindparam("pairs", json.dumps([list(p) for p in pairs])))
+    value = each.table_valued("value").c.value
+    return select(
+        func.json_extract(value, "$[0]").label("id"),
+        func.json_extract(value, "$[1]").label("version"),
+    ).subquery()
 
 
 def insert_rows(
@@ -98,8 +147,19 @@ def insert_rows(
     if not rows:
         return []
     if _postgres(session):
-        return _copy_then_insert(session, table, rows, returning, ignore_conflicts)
-    return _sqlite_insert(session, table, rows, returning, ignore_conflicts)
+        return _copy_then_insert(session, table, rows, returning, ignore_conflicts)[0]
+    return _sqlite_insert(session, table, rows, returning, ignore_conflicts)[0]
+
+
+def insert_rows_counted(
+    session: Session, table: Table, rows: Sequence[Mapping[str, Any]], *, ignore_conflicts: bool
+) -> int:
+    """``insert_rows`` answering only how many rows were written (no ``RETURNING``)."""
+    if not rows:
+        return 0
+    if _postgres(session):
+        return _copy_then_insert(session, table, rows, (), ignore_conflicts)[1]
+    return _sqlite_insert(session, table, rows, (), ignore_conflicts)[1]
 
 
 def _sqlite_insert(
@@ -108,7 +168,7 @@ def _sqlite_insert(
     rows: Sequence[Mapping[str, Any]],
     returning: Sequence[str],
     ignore_conflicts: bool,
-) -> list[Any]:
+) -> tuple[list[Any], int]:
     """SQLite: the driver's ``executemany`` on values bound by the columns' own types.
 
     SQLAlchemy's executemany spends ~150 µs a row on parameter handling; the
@@ -120,14 +180,15 @@ def _sqlite_insert(
     dialect = connection.dialect
     quote = dialect.identifier_preparer.quote
     names = list(rows[0])
-    processors = [table.c[n].type.dialect_impl(dialect).bind_processor(dialect) for n in names]
-    values = [
-        tuple(
-            row[n] if bind is None else bind(row[n])
-            for n, bind in zip(names, processors, strict=True)
-        )
-        for row in rows
-    ]
+    binds = [table.c[n].type.dialect_impl(dialect).bind_processor(dialect) for n in names]
+    processed = [(i, _once_per_value(bind)) for i, bind in enumerate(binds) if bind is not None]
+    get = operator.itemgetter(*names)
+    values: list[Any] = []
+    for row in rows:
+        value = list(get(row)) if len(names) > 1 else [row[names[0]]]
+        for i, bind in processed:
+            value[i] = bind(value[i])
+        values.append(value)
     head = (
         f"INSERT INTO {dialect.identifier_preparer.format_table(table)} "
         f"({', '.join(quote(n) for n in names)}) VALUES "
@@ -140,7 +201,7 @@ def _sqlite_insert(
     try:
         if not returning:
             cursor.executemany(head + one + tail, values)
-            return []
+            return [], cursor.rowcount  # executemany: the rows written, summed
         tail += " RETURNING " + ", ".join(quote(n) for n in returning)
         per_statement = max(1, _SQLITE_PARAMETERS // len(names))
         written: list[Any] = []
@@ -148,11 +209,40 @@ def _sqlite_insert(
             flat = [value for row in part for value in row]
             cursor.execute(head + ", ".join(one for _ in part) + tail, flat)
             written.extend(tuple(found) for found in cursor.fetchall())
-        return written
+        return written, len(written)
     finally:
         cursor.close()
 
 
+def _once_per_value(bind: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``bind`` applied once per distinct value of a batch.
+
+    A batch repeats its values (the instants stamped on every row, a context
+    shared by a dossier's messages): converting a datetime to SQLite text or a
+    context to JSON once instead of per row is most of the cost saved. Scalars
+    are recognised by value, other objects (dicts, lists) by identity, which
+    holds because the batch keeps them alive until it is written.
+    """
+    by_value: dict[Any, Any] = {}
+    by_identity: dict[int, Any] = {}
+
+    def process(value: Any) -> Any:
+        if isinstance(value, _SCALARS):
+            try:
+                return by_value[value]
+            except KeyError:
+                processed = by_value[value] = bind(value)
+                return processed
+        try:
+            return by_identity[id(value)]
+        except KeyError:
+            processed = by_identity[id(value)] = bind(value)
+            return processed
+
+    return process
+
+
+_SCALARS = (str, int, float, dt.date, type(None))  # dt.datetime is a dt.date
 _SQLITE_PARAMETERS = 30_000  # bound parameters per statement (SQLite allows 32,766)
 
 
@@ -162,7 +252,7 @@ def _copy_then_insert(
     rows: Sequence[Mapping[str, Any]],
     returning: Sequence[str],
     ignore_conflicts: bool,
-) -> list[Any]:
+) -> tuple[list[Any], int]:
     """PostgreSQL: ``COPY`` into a temporary table, then one ``INSERT ... SELECT``.
 
     Binding arrays (one per column) makes psycopg escape every value in Python;
@@ -201,7 +291,10 @@ def _copy_then_insert(
     if returning:
         statement += " RETURNING " + ", ".join(quote(n) for n in returning)
     result = connection.exec_driver_sql(statement)
-    return list(result.all()) if returning else []
+    if returning:
+        written = list(result.all())
+        return written, len(written)
+    return [], result.rowcount
 
 
 def update_by_id(

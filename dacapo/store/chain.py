@@ -94,9 +94,13 @@ def row_fields(row: ChainRow) -> dict[str, Any]:
 
 def audit_hash(prev_hash: str, fields: Mapping[str, Any]) -> str:
     """SHA-256 (hex) of the canonical JSON of ``fields`` plus ``prev_hash``."""
+    return hashlib.sha256(canonical_text(prev_hash, fields).encode("utf-8")).hexdigest()
+
+
+def canonical_text(prev_hash: str, fields: Mapping[str, Any]) -> str:
+    """The text ``audit_hash`` digests: sorted keys, no spaces, UTF-8 kept."""
     document = {**fields, "prev_hash": prev_hash}
-    canonical = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 @dataclass(frozen=True)

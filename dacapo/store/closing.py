@@ -11,7 +11,7 @@ the time the job runs.
 Each chunk is a unit of work: its dossiers are read (and locked, ``FOR
 UPDATE``, on PostgreSQL; on SQLite ``BEGIN IMMEDIATE`` holds the write lock),
 moved by a version-checked UPDATE, and only the rows it moved get their audit
-row (``audit_bulk``) and lapse notices (``add_outbox_rows``), committed
+row (``audit_bulk``) and lapse notices (``queue_outbox_rows``), committed
 together. The version bump makes a ``fire`` prepared before the close fail
 with ConcurrentUpdate; a change committed first is respected.
 
@@ -29,19 +29,14 @@ from typing import Any, cast
 
 from sqlalchemy import (
     ColumnElement,
-    Integer,
     Row,
     Table,
     and_,
-    bindparam,
     func,
     or_,
     select,
-    tuple_,
     update,
 )
-from sqlalchemy import cast as sql_cast
-from sqlalchemy.dialects import postgresql
 from sqlmodel import Session, SQLModel
 
 from dacapo.campaigns.schema import Campaign
@@ -66,16 +61,16 @@ from dacapo.engine.recipients import Contacts
 from dacapo.engine.services import SYSTEM, notification_messages
 from dacapo.rules.fields import adult_on
 from dacapo.store.audit_bulk import Entry, chain_tips, insert_audit_rows
-from dacapo.store.bulk import IN_CHUNK, chunks, select_in
+from dacapo.store.bulk import id_version_pairs, select_in
 from dacapo.store.database import Database
 from dacapo.store.engine_port import SqlDossierStore
-from dacapo.store.outbox import add_outbox_rows
+from dacapo.store.outbox import queue_outbox_rows
 from dacapo.store.tables import AuditRow, CampaignVersion, Dossier, Guardian, Student
 from dacapo.store.types import utcnow
 
 __all__ = ["CloseOutcome", "ExtensionsOutcome", "close_window", "lapse_expired_extensions"]
 
-CHUNK = 2000
+CHUNK = 5000
 
 
 def _table(model: type[SQLModel]) -> Table:
@@ -315,7 +310,7 @@ def _sweep(
             queued = len(notices)
             if not dry_run:
                 _audit(uow.session, moved, lapsing, instant)
-                queued = len(add_outbox_rows(uow.session, notices))
+                queued = queue_outbox_rows(uow.session, notices)
                 uow.commit()
         tally.chunks += 1
         tally.notices += queued
@@ -332,30 +327,15 @@ def _move(session: Session, rows: Sequence[Row[Any]], plans: dict[Key, GroupPlan
         )
     moved: set[int] = set()
     for key, pairs in groups.items():
-        for matching in _versions_match(session, pairs):
-            statement = (
-                update(DOSSIER)
-                .where(matching, D.state == key[2])
-                .values(state=plans[key].to_state, version=D.version + 1, updated_at=utcnow())
-                .returning(D.id)
-            )
-            moved.update(session.execute(statement).scalars())
+        read = id_version_pairs(session, pairs)
+        statement = (
+            update(DOSSIER)
+            .where(D.id == read.c.id, D.version == read.c.version, D.state == key[2])
+            .values(state=plans[key].to_state, version=D.version + 1, updated_at=utcnow())
+            .returning(D.id)
+        )
+        moved.update(session.execute(statement).scalars())
     return [row for row in rows if row.id in moved]
-
-
-def _versions_match(session: Session, pairs: list[tuple[int, int]]) -> list[ColumnElement[bool]]:
-    """Conditions matching dossiers by (id, version): one array join on PostgreSQL."""
-    if session.get_bind().dialect.name != "postgresql":  # ids first: the primary key index
-        return [
-            and_(D.id.in_([i for i, _ in part]), tuple_(D.id, D.version).in_(part))
-            for part in chunks(pairs, IN_CHUNK)
-        ]
-    kind = postgresql.ARRAY(Integer)
-    ids, versions = (
-        sql_cast(bindparam(name, [pair[i] for pair in pairs], type_=kind), kind)
-        for i, name in enumerate(("ids", "versions"))
-    )
-    return [tuple_(D.id, D.version).in_(select(func.unnest(ids), func.unnest(versions)))]
 
 
 def _audit(

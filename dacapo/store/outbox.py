@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Table
 from sqlmodel import Session
 
-from dacapo.store.bulk import insert_rows
+from dacapo.store.bulk import insert_rows, insert_rows_counted
 from dacapo.store.tables import OutboxRow
 
 _TABLE: Table = OutboxRow.__table__  # type: ignore[attr-defined]
@@ -26,19 +26,28 @@ def add_outbox_rows(session: Session, rows: Iterable[OutboxRow | Mapping[str, An
     build than ``OutboxRow`` objects), all with the same keys; columns left out
     take the model's defaults (those defaulting to NULL are left out of the INSERT).
     """
-    defaults: dict[str, Any] | None = None
-    values: list[dict[str, Any]] = []
-    for row in rows:
-        if not isinstance(row, Mapping):
-            values.append({key: getattr(row, key) for key in _COLUMNS})
-            continue
-        if defaults is None:
-            defaults = _defaults()
-        values.append({**defaults, **row})
     written = insert_rows(
-        session, _TABLE, values, returning=("idempotency_key",), ignore_conflicts=True
+        session, _TABLE, _values(rows), returning=("idempotency_key",), ignore_conflicts=True
     )
     return [key for (key,) in written]
+
+
+def queue_outbox_rows(session: Session, rows: Iterable[Mapping[str, Any]]) -> int:
+    """``add_outbox_rows`` for bulk callers that need only how many rows were new."""
+    return insert_rows_counted(session, _TABLE, _values(rows), ignore_conflicts=True)
+
+
+def _values(rows: Iterable[OutboxRow | Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    defaults: dict[str, Any] | None = None
+    values: list[Mapping[str, Any]] = []
+    for row in rows:
+        if not isinstance(row, dict) and not isinstance(row, Mapping):
+            values.append({key: getattr(row, key) for key in _COLUMNS})
+            continue
+        if defaults is None:  # the same keys in every mapping: the defaults they lack
+            defaults = {key: value for key, value in _defaults().items() if key not in row}
+        values.append({**defaults, **row} if defaults else row)
+    return values
 
 
 def _defaults() -> dict[str, Any]:

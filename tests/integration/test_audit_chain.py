@@ -10,6 +10,7 @@ from sqlalchemy import text
 from sqlmodel import col, select
 
 from dacapo.store.audit import add_audit_row, verify_audit
+from dacapo.store.audit_bulk import Entry, chain_tips, insert_audit_rows
 from dacapo.store.chain import GENESIS_HASH, audit_hash, row_fields, verify_chain
 from dacapo.store.database import Database
 from dacapo.store.dossiers import get_dossier
@@ -181,3 +182,37 @@ def test_a_row_rehashed_after_a_deletion_still_breaks_the_chain() -> None:
     found = verify_chain([rows[0], forged])
     assert found is not None
     assert found.problem.startswith("prev_hash does not match")
+
+
+@pytest.mark.parametrize(
+    "reason",
+    [
+        None,
+        'Il a dit "seq":0 puis "dossier_id":0',
+        "accolades {0} {{}} et « guillemets »",
+        "\\u0000",
+    ],
+)
+def test_rows_written_in_bulk_hash_as_rows_written_one_by_one(db: Database, reason: str) -> None:
+    """``insert_audit_rows`` hashes from a per-entry pattern: the same digests as ``audit_hash``."""
+    refs = [seed_dossier(db, f"S00{n}", f"F00{n}").dossier_ref for n in (60, 61, 62)]
+    entry = Entry(event="lapse", from_state="invited", to_state="lapsed", actor="dacapo",
+                  role="system", reason=reason, effective_at=NOW, recorded_at=NOW,
+                  campaign_version=1)  # fmt: skip
+    with db.unit_of_work() as uow:
+        dossiers = [get_dossier(uow.session, ref) for ref in refs]
+        for dossier in dossiers:
+            dossier.state = "lapsed"  # where the rows lead
+        ids = [dossier.id for dossier in dossiers]
+        pairs = [(dossier_id, entry) for dossier_id in ids if dossier_id is not None]
+        insert_audit_rows(uow.session, pairs + pairs[:1], chain_tips(uow.session, ids))
+        uow.commit()
+
+    with db.unit_of_work(read_only=True) as uow:
+        rows = uow.session.exec(select(AuditRow).order_by(col(AuditRow.id))).all()
+        assert verify_audit(uow.session) is None
+    assert len(rows) == 4
+    assert [row.seq for row in rows] == [1, 1, 1, 2]
+    for row in rows:
+        assert row.hash == audit_hash(row.prev_hash, row_fields(row))
+        assert row.reason == reason

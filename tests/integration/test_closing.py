@@ -213,16 +213,16 @@ def test_a_crash_in_a_chunk_keeps_the_chunks_before_it_and_the_rerun_finishes_on
     malakoff: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     db = malakoff
-    real_add = closing.add_outbox_rows
+    real_add = closing.queue_outbox_rows
     calls = []
 
-    def crash_on_second_chunk(session: Any, rows: Any) -> list[str]:
+    def crash_on_second_chunk(session: Any, rows: Any) -> int:
         calls.append(1)
         if len(calls) == 2:  # after the chunk's UPDATE and audit rows, before its commit
             raise RuntimeError("killed")
         return real_add(session, rows)
 
-    monkeypatch.setattr(closing, "add_outbox_rows", crash_on_second_chunk)
+    monkeypatch.setattr(closing, "queue_outbox_rows", crash_on_second_chunk)
     with pytest.raises(RuntimeError, match="killed"):
         _close(db, chunk=1)
     states = _dossiers(db)
@@ -230,7 +230,7 @@ def test_a_crash_in_a_chunk_keeps_the_chunks_before_it_and_the_rerun_finishes_on
     assert [ref for ref, *_ in _lapses(db)] == [LEA]
     assert {key.split(":")[1] for key, _, _ in _notices(db)} == {LEA}
 
-    monkeypatch.setattr(closing, "add_outbox_rows", real_add)
+    monkeypatch.setattr(closing, "queue_outbox_rows", real_add)
     rerun = _close(db, chunk=1)
     assert (rerun.lapsed, rerun.chunks) == (2, 2)
     assert Counter(ref for ref, *_ in _lapses(db)) == {LEA: 1, HUGO: 1, ZOE: 1}
@@ -266,7 +266,7 @@ def test_a_change_prepared_before_the_close_is_refused_with_concurrent_update(
     db = malakoff
     seen = _dossiers(db)[HUGO][1]
     refused: list[BaseException] = []
-    real_add = closing.add_outbox_rows
+    real_add = closing.queue_outbox_rows
 
     def staff_acts_on_what_they_saw() -> None:
         try:
@@ -274,7 +274,7 @@ def test_a_change_prepared_before_the_close_is_refused_with_concurrent_update(
         except ConcurrentUpdate as error:
             refused.append(error)
 
-    def meanwhile(session: Any, rows: Any) -> list[str]:
+    def meanwhile(session: Any, rows: Any) -> int:
         staff = threading.Thread(target=staff_acts_on_what_they_saw)
         staff.start()
         time.sleep(0.3)  # the staff transaction now waits for the close's locks
@@ -283,7 +283,7 @@ def test_a_change_prepared_before_the_close_is_refused_with_concurrent_update(
         return added
 
     threads: list[threading.Thread] = []
-    monkeypatch.setattr(closing, "add_outbox_rows", meanwhile)
+    monkeypatch.setattr(closing, "queue_outbox_rows", meanwhile)
     outcome = _close(db)
     for thread in threads:
         thread.join(timeout=30)
