@@ -5,8 +5,9 @@ A message ``reminder`` exists when ``reminder.subject.j2`` and
 campaign's folder or the shipped one. Files whose name starts with ``_`` are
 partials (layouts, signatures, macros). ``check_templates`` reports, each
 with its file and line: syntax errors, unknown filters, variables the context
-does not provide, attributes its objects do not have, missing included files,
-files over the size limit and missing template sets.
+does not provide, attributes its objects do not have, attributes the sandbox
+refuses (``__class__``...), missing included files, files over the size limit
+and missing template sets.
 """
 
 from __future__ import annotations
@@ -121,8 +122,34 @@ def check_file(renderer: Renderer, filename: str) -> list[TemplateProblem]:
             env.loader.get_source(env, other)
         except TemplateNotFound:
             problems.append(TemplateProblem(filename, line, f"{other!r} not found"))
-    problems.extend(attribute_problems(tree, filename))
+    unsafe = _unsafe_access(tree, filename)
+    problems.extend(unsafe.values())
+    problems.extend(
+        p
+        for p in attribute_problems(tree, filename)  # not twice: "has no attribute '__class__'"
+        if not any(line == p.line and f"attribute {name!r}" in p.message for line, name in unsafe)
+    )
     return sorted(problems, key=lambda p: (p.line or 0, p.message))
+
+
+def _unsafe_access(tree: nodes.Template, filename: str) -> dict[tuple[int, str], TemplateProblem]:
+    """Attributes the sandbox refuses at render time (names starting with ``_``), found
+    as written: ``''.__class__``, ``x['__class__']``, ``x|attr('__class__')``; by line
+    and name."""
+    problems = {}
+    for node in tree.find_all((nodes.Getattr, nodes.Getitem, nodes.Filter)):
+        name: object = None
+        if isinstance(node, nodes.Getattr):
+            name = node.attr
+        elif isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const):
+            name = node.arg.value
+        elif isinstance(node, nodes.Filter) and node.name == "attr" and node.args:
+            first = node.args[0]
+            name = first.value if isinstance(first, nodes.Const) else None
+        if isinstance(name, str) and name.startswith("_"):
+            message = f"unsafe access to attribute {name!r}: refused by the sandbox"
+            problems[node.lineno, name] = TemplateProblem(filename, node.lineno, message)
+    return problems
 
 
 def check_templates(

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
+from dacapo.campaigns.loader import parse_campaign
 from dacapo.campaigns.schema import Role
 from dacapo.campaigns.windows import local_instant, require_aware, window_interval
 from dacapo.commands.campaign import read_campaign
@@ -143,6 +144,101 @@ def test_a_campaign_file_cannot_put_a_reminder_in_the_hour_dst_skips(tmp_path: P
     assert "02:30 is in the 02:00–03:00 hour that daylight saving time skips or repeats" in str(
         refused.value
     )
+
+
+# Every local time of day a campaign file gives: the DST hour refused at its line and column
+
+# (where, the line it goes after in the bundled file, the key written): four places. A
+# window closing at night has its last-day reminder (09:00) moved to the day before.
+TIMES_OF_DAY = [
+    pytest.param("windows.reenrolment.opens_at", "    opens: 2023-05-10\n", "    opens_at",
+                 id="window-opens-at"),
+    pytest.param("windows.reenrolment.closes_at", "    closes: 2023-05-24 ", "    closes_at",
+                 id="window-closes-at"),
+    pytest.param("reminders[0].at", "    days_before_close: 7\n", "    at", id="reminder-at"),
+    pytest.param("requirements.documents.medical_certificate.deferred.chase_at",
+                 "        chase_on: 2023-09-11 ", "        chase_at", id="chase-at"),
+]  # fmt: skip
+
+
+def with_time(after: str, key: str, at: str) -> str:
+    """The bundled file with ``key: "at"`` on the line after the one starting ``after``
+    (replacing the key if it is there already)."""
+    text = CAMPAIGN_FILE.read_text(encoding="utf-8")
+    if key.strip() == "closes_at":
+        text = text.replace("days_before_close: 0\n", "days_before_close: 1\n")
+    lines = text.splitlines(keepends=True)
+    index = next(i for i, line in enumerate(lines) if line.startswith(after))
+    if lines[index + 1].startswith(f"{key}:"):
+        del lines[index + 1]
+    lines.insert(index + 1, f'{key}: "{at}"\n')
+    return "".join(lines)
+
+
+@pytest.mark.parametrize(("where", "after", "key"), TIMES_OF_DAY)
+@pytest.mark.parametrize("at", ["02:00", "02:30", "02:59"])
+def test_a_time_of_day_in_the_dst_hour_is_refused_at_its_line_and_column(
+    where: str, after: str, key: str, at: str
+) -> None:
+    text = with_time(after, key, at)
+    line = text.splitlines().index(f'{key}: "{at}"') + 1
+
+    with pytest.raises(CampaignInvalid) as refused:
+        parse_campaign(text, "campaign.yaml")
+
+    rule = f"{at} is in the 02:00–03:00 hour that daylight saving time skips or repeats"
+    assert [str(p) for p in refused.value.problems] == [
+        f"campaign.yaml:{line}:{len(key) + 3}: {where}: {rule}; choose another time"
+    ]
+
+
+@pytest.mark.parametrize(("where", "after", "key"), TIMES_OF_DAY)
+@pytest.mark.parametrize("at", ["01:59", "03:00"])
+def test_the_minutes_around_the_dst_hour_are_allowed(
+    where: str, after: str, key: str, at: str
+) -> None:
+    assert parse_campaign(with_time(after, key, at), "campaign.yaml").id == "malakoff-2023-2024"
+
+
+# A window opening or closing at a time of day, on a DST day: (opens, opens_at, closes,
+# closes_at, first instant, end), the end one minute or three hours after 01:59 local.
+TIMED_WINDOWS = [
+    pytest.param(dt.date(2023, 3, 13), None, SPRING, dt.time(3, 0), utc(2023, 3, 12, 23),
+                 utc(2023, 3, 26, 1), id="closing-at-03:00-on-the-23-hour-day"),
+    pytest.param(SPRING, dt.time(1, 59), dt.date(2023, 4, 9), None, utc(2023, 3, 26, 0, 59),
+                 utc(2023, 4, 9, 22), id="opening-at-01:59-on-the-23-hour-day"),
+    pytest.param(dt.date(2023, 10, 16), None, AUTUMN, dt.time(3, 0), utc(2023, 10, 15, 22),
+                 utc(2023, 10, 29, 2), id="closing-at-03:00-on-the-25-hour-day"),
+    pytest.param(AUTUMN, dt.time(1, 59), dt.date(2023, 11, 12), None, utc(2023, 10, 28, 23, 59),
+                 utc(2023, 11, 12, 23), id="opening-at-01:59-on-the-25-hour-day"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("opens", "opens_at", "closes", "closes_at", "start", "end"), TIMED_WINDOWS
+)
+def test_a_window_opening_or_closing_at_a_time_on_a_dst_day_uses_that_days_offset(
+    opens: dt.date,
+    opens_at: dt.time | None,
+    closes: dt.date,
+    closes_at: dt.time | None,
+    start: dt.datetime,
+    end: dt.datetime,
+) -> None:
+    campaign = shifted(opens, closes)
+    window = campaign.windows["reenrolment"].model_copy(
+        update={"opens_at": opens_at, "closes_at": closes_at}
+    )
+    interval = window_interval(campaign, window)
+
+    assert (interval.start, interval.end) == (start, end)
+    assert interval.start.astimezone(PARIS).time() == (opens_at or dt.time(0, 0))
+    assert interval.contains(end - MICROSECOND)
+    assert not interval.contains(end)
+    if closes_at is not None:  # an extension runs to the local midnight after its day
+        extended = window_interval(campaign, window, closes + dt.timedelta(days=1))
+        assert extended.end.astimezone(PARIS).time() == dt.time(0, 0)
+        assert extended.end.astimezone(PARIS).date() == closes + dt.timedelta(days=2)
 
 
 # Through fire, on SQLite and PostgreSQL
