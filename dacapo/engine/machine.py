@@ -65,17 +65,24 @@ class WorkflowMachine:
 
 
 _CACHE: dict[tuple[str, int, str, str], WorkflowMachine] = {}
+# The same (frozen) workflow object asks again at every fire: found by identity first,
+# the object kept beside its machine so that its id cannot be reused by another.
+_BY_OBJECT: dict[int, tuple[Workflow, WorkflowMachine]] = {}
 
 
 def machine_for(campaign_id: str, version: int, name: str, workflow: Workflow) -> WorkflowMachine:
     """The machine of one workflow of one campaign version, built on first use.
 
-    Keyed on the workflow's content too (its JSON, about 13 µs): two databases may hold
+    Keyed on the workflow's content too (its JSON): two databases may hold
     different definitions under one campaign id and version, and each must be judged
     with its own transitions (who may act, guards, messages).
     """
+    known = _BY_OBJECT.get(id(workflow))
+    if known is not None and known[0] is workflow:
+        return known[1]
     key = (campaign_id, version, name, workflow.model_dump_json())
     machine = _CACHE.get(key)
     if machine is None:
         machine = _CACHE[key] = WorkflowMachine(workflow)
+    _BY_OBJECT[id(workflow)] = (workflow, machine)
     return machine

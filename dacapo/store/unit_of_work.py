@@ -66,9 +66,8 @@ class UnitOfWork:
         bind = self._engine
         if self.read_only:
             bind = bind.execution_options(**{SQLITE_BEGIN: "DEFERRED"})
-        self.session = Session(bind, expire_on_commit=False)
+        self.session = _UnitSession(bind, expire_on_commit=False)
         self.session.info[SIMULATED] = self.simulated
-        event.listen(self.session, "before_flush", _remember_dossiers)
         try:
             with translate_errors(self.session):
                 self.session.connection()  # BEGIN (IMMEDIATE) now, not at the first statement
@@ -153,3 +152,11 @@ def _ref(dossier: Dossier) -> str | None:
 def _remember_dossiers(session: Session, flush_context: object, instances: object) -> None:
     # A failed flush expires every object: note the refs while they can be read.
     session.info[_FLUSHING] = _refs_in(session)
+
+
+class _UnitSession(Session):
+    """The sessions of units of work: their listener is registered once, on the class
+    (``event.listen`` on each new session cost more than a whole dossier read)."""
+
+
+event.listen(_UnitSession, "before_flush", _remember_dossiers)
