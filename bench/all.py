@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import re
 import subprocess
 import sys
 import time
@@ -76,6 +77,53 @@ def postgres_version(url: str) -> str:
     finally:
         engine.dispose()
     return f"{version} on {url.rsplit('@', 1)[-1]}"
+
+
+# The aims the issues set: (figure name or prefix, at most seconds, at least ratio, at most MB).
+AIMS: list[tuple[str, float | None, float | None, float | None]] = [
+    ("family import (CLI)", 30, None, None),
+    ("campaign load (CLI)", 30, None, None),
+    ("sequential fire, 1 txn each", None, 0.30, None),
+    ("send_reminder one_week_left (messages)", 10, None, None),
+    ("send_reminder documents_missing (messages)", 10, None, None),
+    ("close_window (state, audit row, notices)", 10, 0.25, 300),
+    ("report --format", 3, None, 300),
+]
+
+
+def aims_table(reports: list[Report]) -> str:
+    """Each figure an issue set an aim for, and whether it is met."""
+    lines = [
+        "### Aims",
+        "",
+        "| suite | measure | time (s) | ratio | peak (MB) | aim | met |",
+        "| --- | --- | ---: | ---: | ---: | --- | --- |",
+    ]
+    for found in reports:
+        for figure in found.figures:
+            for name, seconds, ratio, memory in AIMS:
+                if not figure.name.startswith(name):
+                    continue
+                peak_text = re.search(r"peak (\d+) MB", figure.note)
+                peak = float(peak_text.group(1)) if peak_text else None
+                wanted, met = [], True
+                if seconds is not None:
+                    wanted.append(f"< {seconds:g} s")
+                    met &= figure.seconds < seconds
+                if ratio is not None:
+                    wanted.append(f"≥ {ratio:.0%} of baseline")
+                    met &= figure.ratio is not None and figure.ratio >= ratio
+                if memory is not None and peak is not None:
+                    wanted.append(f"< {memory:g} MB")
+                    met &= peak < memory
+                lines.append(
+                    f"| {found.title} | {figure.name} | {figure.seconds:.2f} | "
+                    + (f"{figure.ratio:.0%}" if figure.ratio is not None else "—")
+                    + f" | {peak if peak is not None else '—'} | {', '.join(wanted)} | "
+                    + ("yes" if met else "**no**")
+                    + " |"
+                )
+    return "\n".join(lines) + "\n"
 
 
 def growth_table(by_size: dict[int, list[Report]]) -> str:
@@ -152,6 +200,7 @@ def main() -> None:
         "speed as a share of the baseline's (100% = as fast). Peak memory is in the notes.",
         f"{args.pupils:,} pupils make about {args.pupils * 2 // 5:,} families.",
         "",
+        aims_table(main_reports),
         *(r.markdown() for r in main_reports),
         growth_table(by_size),
     ]
