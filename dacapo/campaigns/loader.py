@@ -1,6 +1,11 @@
 """Reading a campaign file: YAML with positions, then the schema, then the checks.
 
 Every error comes back at once, each located as ``FILE:LINE:COL: path: message``.
+
+A relative ``notifications.templates_dir`` means the folder next to the campaign
+file: ``load_campaign`` resolves it there once, and the campaign it returns (what
+``campaign load`` stores, and every command and the dispatcher use) names it in
+full, wherever they run from.
 """
 
 from __future__ import annotations
@@ -146,8 +151,46 @@ def _sorted(problems: Iterable[Problem]) -> list[Problem]:
     return sorted(problems, key=lambda p: (p.line, p.column, p.path))
 
 
+def templates_folder(campaign_file: Path, templates_dir: str | None) -> Path | None:
+    """The campaign's own templates folder: ``templates_dir`` as written when absolute,
+    else resolved against the campaign file's folder (absolute, symbolic links resolved,
+    so the same file names the same folder from any working directory)."""
+    if not templates_dir:
+        return None
+    folder = Path(templates_dir)
+    return folder if folder.is_absolute() else (campaign_file.parent / folder).resolve()
+
+
+def _stored_in_full(campaign: Campaign, campaign_file: Path) -> Campaign:
+    """``campaign`` naming its relative ``templates_dir`` in full (an absolute one, or
+    none, is left as written)."""
+    written = campaign.notifications.templates_dir
+    if not written or Path(written).is_absolute():
+        return campaign
+    folder = str(templates_folder(campaign_file, written))
+    notifications = campaign.notifications.model_copy(update={"templates_dir": folder})
+    return campaign.model_copy(update={"notifications": notifications})
+
+
+def _resolved(templates: TemplateResolver, campaign_file: Path) -> TemplateResolver:
+    """``templates``, given the folder ``templates_folder`` resolves."""
+
+    def resolver(name: str | None) -> Iterable[str]:
+        folder = templates_folder(campaign_file, name)
+        return templates(None if folder is None else str(folder))
+
+    return resolver
+
+
 def load_campaign(path: Path, *, templates: TemplateResolver | None = None) -> LoadedCampaign:
-    """Read, parse and validate a campaign file."""
+    """Read, parse and validate a campaign file; a relative ``templates_dir`` comes back
+    resolved next to it (see ``templates_folder``), and is given so to ``templates``.
+
+    ``sha256`` is the file's, plus the resolved folder when the file names a relative
+    one: the same file loaded from another folder names other templates, so it is
+    another definition (a new version), while the same file reloaded from another
+    working directory is the same one.
+    """
     source = str(path)
     try:
         raw = path.read_bytes()
@@ -163,5 +206,10 @@ def load_campaign(path: Path, *, templates: TemplateResolver | None = None) -> L
         byte = raw[error.start]
         message = f"not UTF-8 text (byte 0x{byte:02x}); save the file as UTF-8"
         raise CampaignInvalid([Problem(source, line, column, "", message)]) from None
-    campaign = parse_campaign(text, source, templates=templates)
-    return LoadedCampaign(campaign, source, text, hashlib.sha256(raw).hexdigest())
+    resolved = None if templates is None else _resolved(templates, path)
+    written = parse_campaign(text, source, templates=resolved)
+    campaign = _stored_in_full(written, path)
+    digest = hashlib.sha256(raw)
+    if campaign is not written:
+        digest.update(f"\0templates_dir={campaign.notifications.templates_dir}".encode())
+    return LoadedCampaign(campaign, source, text, digest.hexdigest())

@@ -25,12 +25,17 @@ class PreviewChannel(StrEnum):
 
 
 def templates_folder(option: Path | None, campaign_dir: str | None) -> Path | None:
-    """``--templates``, else the campaign's ``templates_dir`` when it is found from here."""
-    if option is not None:
-        return option
-    if campaign_dir and Path(campaign_dir).is_dir():
-        return Path(campaign_dir)
-    return None
+    """``--templates``, else the campaign's own ``templates_dir`` (as ``campaign load``
+    stored it, in full), else None (the shipped templates only). A folder that is not
+    there is bad input naming it: never the shipped templates in its place."""
+    from dacapo.engine.errors import BadInput
+    from dacapo.notifications.render import campaign_folder
+
+    if option is None:
+        return campaign_folder(campaign_dir)  # TemplateProblem (exit 2) when not there
+    if not option.is_dir():
+        raise BadInput(f"--templates {option}: templates folder not found")
+    return option
 
 
 def check_name(name: str, folder: Path | None) -> None:
@@ -114,7 +119,8 @@ def preview(
         typer.Option(
             metavar="DIR",
             file_okay=False,
-            help="The campaign's own templates folder (default: its templates_dir, if found).",
+            help="Render with this templates folder instead of the campaign's"
+            " notifications.templates_dir.",
         ),
     ] = None,
     html: Annotated[

@@ -138,18 +138,15 @@ def list_(
 
 
 def _preview(row: OutboxRow, now: Any, session: Any) -> dict[str, Any]:
-    from pathlib import Path
-
     from dacapo.notifications.errors import TemplateProblem
-    from dacapo.notifications.render import Renderer
+    from dacapo.notifications.render import Renderer, campaign_folder
     from dacapo.store.outbox_context import render_inputs
 
     source = render_inputs(session, [row], now)[row.id or 0]
     if isinstance(source, str):
         return {"problem": source}
-    folder = source.campaign.notifications.templates_dir
     try:
-        renderer = Renderer(Path(folder) if folder else None)
+        renderer = Renderer(campaign_folder(source.campaign.notifications.templates_dir))
         if row.channel == "sms":
             sms = renderer.render(row.template, "sms", source.variables)
             return {"text": sms.text, "segments": sms.segments, "encoding": sms.encoding}

@@ -32,7 +32,6 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from pathlib import Path
 
 import structlog
 from sqlalchemy import Connection
@@ -53,7 +52,7 @@ from dacapo.notifications.channels import (
 )
 from dacapo.notifications.errors import TemplateProblem
 from dacapo.notifications.policy import RetryPolicy
-from dacapo.notifications.render import RenderedEmail, RenderedSms, Renderer
+from dacapo.notifications.render import RenderedEmail, RenderedSms, Renderer, campaign_folder
 from dacapo.store.database import Database
 from dacapo.store.outbox_claims import ClaimedRow, claim, mark_failed, mark_retry, mark_sent
 from dacapo.store.outbox_claims import release as release_rows
@@ -208,8 +207,7 @@ class Dispatcher:
 
     def renderer(self, templates_dir: str | None) -> Renderer:
         if templates_dir not in self._renderers:
-            folder = Path(templates_dir) if templates_dir else None
-            self._renderers[templates_dir] = Renderer(folder)
+            self._renderers[templates_dir] = Renderer(campaign_folder(templates_dir))
         return self._renderers[templates_dir]
 
     def _render(self, row: ClaimedRow, source: RenderInput | str) -> Rendered | Delivery:

@@ -122,6 +122,25 @@ def located(filename: str, error: BaseException) -> TemplateProblem:
     return TemplateProblem(where, line, message)
 
 
+def campaign_folder(templates_dir: str | None) -> Path | None:
+    """The folder a loaded campaign's ``notifications.templates_dir`` names, or None.
+
+    ``campaign load`` stores it in full (a relative one resolved next to the campaign
+    file), so it never depends on the directory the dispatcher or a command runs
+    from; a relative one (stored by an older Da Capo) is refused, not looked for here.
+    """
+    if not templates_dir:
+        return None
+    folder = Path(templates_dir)
+    if not folder.is_absolute():
+        message = "templates folder stored as a relative path: load the campaign file again"
+        raise TemplateProblem(templates_dir, None, message)
+    if not folder.is_dir():
+        message = "templates folder not found (the campaign's notifications.templates_dir)"
+        raise TemplateProblem(templates_dir, None, message)
+    return folder
+
+
 class Renderer:
     """Renders messages; ``templates_dir`` is the campaign's own folder, if any."""
 

@@ -365,12 +365,16 @@ def test_a_template_reaching_outside_the_sandbox_is_refused_before_the_campaign_
     refused(cli("--now", NOW, "campaign", "load", str(path)), said)
 
 
+def rows_of(database: Database) -> list[Any]:
+    with database.unit_of_work(read_only=True) as uow:
+        query = select(OutboxRow.id, OutboxRow.template, OutboxRow.status, OutboxRow.last_error)
+        return list(uow.session.execute(query.order_by(OutboxRow.id)))
+
+
 def outbox_rows(data: Path) -> list[Any]:
     database = open_database(None, data)
     try:
-        with database.unit_of_work(read_only=True) as uow:
-            query = select(OutboxRow.template, OutboxRow.status, OutboxRow.last_error)
-            return list(uow.session.execute(query))
+        return rows_of(database)
     finally:
         database.dispose()
 
@@ -413,36 +417,67 @@ def test_an_endless_loop_in_a_template_is_stopped_and_the_message_never_sent(
     assert not [text for text in written if "Rappel" in text]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a relative `notifications.templates_dir` is found next to the campaign file "
-    "by `campaign validate` and `campaign load`, but the dispatcher and `outbox show` look "
-    "for it in the current directory (`notify preview` silently shows the shipped templates "
-    "instead): run anywhere else, every message of the campaign fails with "
-    "« template: DIR: templates folder not found »",
-)
 def test_a_campaigns_own_templates_are_found_wherever_the_dispatcher_runs(
-    dacapo: Dacapo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    dacapo: Dacapo, db: Database, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     folder = tmp_path / "campaigns"
     folder.mkdir()
     path = campaign_with_templates(
         folder, {"reminder.subject.j2": "Rappel de Malakoff\n"}, "malakoff-templates"
     )
-    monkeypatch.chdir(tmp_path)  # not the campaign's folder, as a cron job's would not be
+    elsewhere = tmp_path / "cron"  # not the campaign's folder, as a cron job's would not be
+    elsewhere.mkdir()
+    run = functools.partial(dacapo, "--db", database_url)
+    monkeypatch.chdir(folder)
+    loaded = run("--now", NOW, "campaign", "load", path.name)
+    assert loaded.exit_code == 0, loaded.stderr
+    seed_family(db)
+    monkeypatch.chdir(elsewhere)
+    reloaded = run("--now", NOW, "campaign", "load", str(path))
+    assert reloaded.stdout.startswith("malakoff-2023-2024 already loaded as version 1:")
+    reminder_time = "2023-05-17T10:00:00+02:00"  # one_week_left
+
+    preview = run("--now", reminder_time, "notify", "preview", "reminder", "--dossier", LEA)
+    assert preview.exit_code == 0, preview.stderr
+    assert "\nSubject: Rappel de Malakoff\n" in preview.stdout
+
+    assert run("--now", reminder_time, "scheduler", "tick").exit_code == 0
+    assert run("--now", reminder_time, "outbox", "dispatch").exit_code == 0
+
+    reminders = [r for r in rows_of(db) if r.template == "reminder"]
+    assert {(r.status, r.last_error) for r in reminders} == {("sent", None)}
+    assert len(reminders) == 2  # Anne and Paul
+    written = [p.read_bytes() for p in (tmp_path / "data" / "outbox").iterdir()]
+    assert sum(b"Subject: Rappel de Malakoff" in message for message in written) == 2
+    shown = run("--now", reminder_time, "outbox", "show", str(reminders[0].id))
+    assert shown.exit_code == 0, shown.stderr
+    assert "\nSubject: Rappel de Malakoff\n" in shown.stdout
+
+
+def test_a_campaigns_templates_folder_gone_is_named_never_replaced_by_the_shipped_one(
+    dacapo: Dacapo, tmp_path: Path
+) -> None:
+    path = campaign_with_templates(
+        tmp_path, {"reminder.subject.j2": "Rappel de Malakoff\n"}, "malakoff-templates"
+    )
     assert dacapo("--now", NOW, "campaign", "load", str(path)).exit_code == 0
     database = open_database(None, tmp_path / "data")
     try:
         seed_family(database)
+        (tmp_path / "malakoff-templates").rename(tmp_path / "moved")
+        reminder_time = "2023-05-17T10:00:00+02:00"  # one_week_left
+        gone = f"{tmp_path / 'malakoff-templates'}: templates folder not found"
+
+        refused(dacapo("--now", reminder_time, "notify", "preview", "reminder", "--dossier", LEA),
+                gone, "notifications.templates_dir")  # fmt: skip
+
+        assert dacapo("--now", reminder_time, "scheduler", "tick").exit_code == 0
+        assert dacapo("--now", reminder_time, "outbox", "dispatch").exit_code == 0
+        rows = rows_of(database)
     finally:
         database.dispose()
-    reminder_time = "2023-05-17T10:00:00+02:00"
-    assert dacapo("--now", reminder_time, "scheduler", "tick").exit_code == 0
-    assert dacapo("--now", reminder_time, "outbox", "dispatch").exit_code == 0
-
-    rows = outbox_rows(tmp_path / "data")
-    assert {(r.template, r.status, r.last_error) for r in rows if r.template == "reminder"} == {
-        ("reminder", "sent", None)
-    }
-    written = [p.read_bytes() for p in (tmp_path / "data" / "outbox").iterdir()]
-    assert sum(b"Subject: Rappel de Malakoff" in message for message in written) == 2
+    assert sorted(r.template for r in rows) == ["invitation"] * 2 + ["reminder"] * 2
+    for row in rows:  # every message of the campaign: none goes out with the shipped text
+        assert row.status == "failed"
+        assert (row.last_error or "").startswith(f"template: {gone}")
+    assert not (tmp_path / "data" / "outbox").exists()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,7 @@ from dacapo.campaigns.loader import load_campaign, parse_campaign
 from dacapo.campaigns.schema import json_schema
 from dacapo.commands.campaign import read_campaign
 from dacapo.engine.errors import CampaignInvalid
+from dacapo.notifications.catalog import template_names
 
 ROOT = Path(__file__).parents[3]
 BUNDLED = ROOT / "campaign-2023-2024.yaml"
@@ -100,6 +103,83 @@ def test_a_latin1_file_is_refused_with_its_line(tmp_path: Path) -> None:
     problem = caught.value.problems[0]
     assert problem.message.startswith("not UTF-8 text (byte 0xe9)")
     assert (problem.line, problem.column) == (5, 27)  # « démonstration »
+
+
+def with_templates_dir(folder: Path, where: str) -> Path:
+    """The minimal campaign in ``folder``, naming ``where`` as its templates folder."""
+    text = MINIMAL.read_text(encoding="utf-8")
+    assert text.count("\nnotifications:\n") == 1
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "campaign.yaml"
+    path.write_text(
+        text.replace("\nnotifications:\n", f"\nnotifications:\n  templates_dir: {where}\n"),
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_a_relative_templates_dir_comes_back_in_full_next_to_the_file_from_any_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = with_templates_dir(tmp_path / "campaigns", "../malakoff/templates")
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "campaigns")
+    here = load_campaign(Path("campaign.yaml"))
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    there = load_campaign(Path("..") / "campaigns" / "campaign.yaml")
+
+    full = str((tmp_path / "malakoff" / "templates").resolve())
+    assert here.campaign.notifications.templates_dir == full
+    assert there.campaign == here.campaign
+    assert there.sha256 == here.sha256  # reloaded from elsewhere: not a new version
+    assert here.text == path.read_text(encoding="utf-8")  # the file is stored as written
+
+
+def test_the_same_file_in_another_folder_names_other_templates_and_hashes_apart(
+    tmp_path: Path,
+) -> None:
+    first = with_templates_dir(tmp_path / "2023", "templates")
+    moved = tmp_path / "2024" / "campaign.yaml"
+    moved.parent.mkdir()
+    shutil.copy(first, moved)
+
+    a, b = load_campaign(first), load_campaign(moved)
+
+    assert a.campaign.notifications.templates_dir == str(
+        (tmp_path / "2023" / "templates").resolve()
+    )
+    assert b.campaign.notifications.templates_dir == str(
+        (tmp_path / "2024" / "templates").resolve()
+    )
+    assert a.sha256 != b.sha256  # so a process caching definitions by hash keeps both
+
+
+@pytest.mark.parametrize("where", ["/srv/dacapo/templates/", None], ids=["absolute", "none"])
+def test_an_absolute_templates_dir_or_none_is_kept_as_written_and_the_hash_is_the_files(
+    tmp_path: Path, where: str | None
+) -> None:
+    path = with_templates_dir(tmp_path, where) if where else MINIMAL
+
+    loaded = load_campaign(path)
+
+    assert loaded.campaign.notifications.templates_dir == where
+    assert loaded.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_templates_are_looked_for_in_the_folder_next_to_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = with_templates_dir(tmp_path / "campaigns", "mine")
+    monkeypatch.chdir(tmp_path)
+    asked: list[str | None] = []
+
+    def known(name: str | None) -> set[str]:
+        asked.append(name)
+        return template_names()  # the shipped ones
+
+    load_campaign(path.relative_to(tmp_path), templates=known)
+
+    assert asked == [str((tmp_path / "campaigns" / "mine").resolve())]
 
 
 def test_yaml_12_reads_no_and_on_as_text_not_booleans() -> None:

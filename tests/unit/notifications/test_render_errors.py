@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from dacapo.notifications.errors import TemplateProblem
-from dacapo.notifications.render import RenderedSms, Renderer
+from dacapo.notifications.render import RenderedSms, Renderer, campaign_folder
 
 
 def test_an_undefined_variable_is_named_with_its_line(tmp_path: Path) -> None:
@@ -54,6 +54,20 @@ def test_template_names_cannot_point_outside_the_folders() -> None:
 def test_a_missing_campaign_folder_is_reported(tmp_path: Path) -> None:
     with pytest.raises(TemplateProblem, match="templates folder not found"):
         Renderer(tmp_path / "nope")
+
+
+def test_a_stored_relative_campaign_folder_is_never_looked_for_from_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "templates").mkdir()
+    monkeypatch.chdir(tmp_path)  # where `templates` would be found, but it may not be the one
+    with pytest.raises(TemplateProblem) as caught:
+        campaign_folder("templates")
+    assert str(caught.value) == (
+        "templates: templates folder stored as a relative path: load the campaign file again"
+    )
+    assert campaign_folder(str(tmp_path / "templates")) == tmp_path / "templates"
+    assert campaign_folder(None) is None
 
 
 def test_the_campaign_folder_overrides_a_shipped_file(
