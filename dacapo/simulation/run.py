@@ -115,6 +115,11 @@ class Simulation:
         campaign, plan = self.facts.campaign, self.plan
         pupils = [p for h in self.households for p in h.pupils]
         no_mobile = sum(1 for h in self.households for g in h.guardians if not g.mobile)
+        desk = "no new-pupil window"
+        if self.facts.new_pupils is not None:
+            window = campaign.windows[self.facts.new_pupils]
+            desk = (f"{len(self.newcomers)} new pupils at the desk from "
+                    f"{window.opens:%d/%m/%Y} to {window.closes:%d/%m/%Y}")  # fmt: skip
         self.echo(
             f"Simulating {campaign.id} ({campaign.site.name}) from {self.first:%d/%m/%Y} "
             f"to {self.last:%d/%m/%Y}, seed {plan.seed}"
@@ -123,7 +128,7 @@ class Simulation:
             f"{len(self.households)} families, {len(pupils)} pupils "
             f"({sum(p.adult for p in pupils)} adults, {sum(p.eveil for p in pupils)} in éveil, "
             f"{sum(p.discipline == 'danse' for p in pupils)} dancers); "
-            f"{no_mobile} guardians without a mobile; {len(self.newcomers)} new pupils in June"
+            f"{no_mobile} guardians without a mobile; {desk}"
         )
         dealt = {h.persona: sum(f.persona is h.persona for f in self.families) for h in HABITS}
         self.echo("Personas: " + ", ".join(f"{p.value} {n}" for p, n in dealt.items() if n))
