@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import functools
 from collections import deque
 from collections.abc import Iterable, Iterator
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from dacapo.campaigns.schema import Campaign, Condition, Role, Workflow
 from dacapo.rules import FORMATS, GUARDS
@@ -76,12 +78,57 @@ def _windows(c: Campaign) -> Found:
         if w.workflow not in c.workflows:
             yield ((*loc, "workflow"), _unknown("workflow", w.workflow, c.workflows))
         for key, at in (("opens_at", w.opens_at), ("closes_at", w.closes_at)):
-            if at is not None and at.hour == 2:
-                yield (
-                    (*loc, key),
-                    f"{at:%H:%M} is in the 02:00–03:00 hour that daylight "
-                    "saving time skips or repeats; choose another time",
-                )
+            if at is not None and (problem := _changing_hour(c, at)):
+                yield ((*loc, key), problem)
+
+
+def _changing_hour(c: Campaign, at: dt.time) -> str | None:
+    """Why ``at`` is refused as a time of day: the campaign's zone skips or repeats it
+    on a day of the school year's calendar years (02:00–02:59 in Europe/Paris).
+
+    Refused on every date, not only on the night of the change, so that a reload
+    moving a date never lands a time on a wall-clock time that is missing or twice.
+    """
+    for start, end in _changes(c.timezone, *_years(c.school_year)):
+        if start <= at < end:
+            return (
+                f"{at:%H:%M} is in the {start:%H:%M}–{end:%H:%M} hour that daylight "
+                "saving time skips or repeats; choose another time"
+            )
+    return None
+
+
+def _years(school_year: str) -> tuple[int, int]:
+    first, second = (int(x) for x in school_year.split("/"))
+    return first, second
+
+
+@functools.cache
+def _changes(zone_name: str, first: int, last: int) -> tuple[tuple[dt.time, dt.time], ...]:
+    """The wall-clock spans ``zone_name`` skips or repeats from ``first`` to ``last``."""
+    zone = ZoneInfo(zone_name)
+    spans: set[tuple[dt.time, dt.time]] = set()
+    day = dt.date(first, 1, 1)
+    while day.year <= last:
+        before = dt.datetime.combine(day, dt.time(), zone).utcoffset()
+        after = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), zone).utcoffset()
+        if before is not None and after is not None and before != after:
+            spans.add(_span(day, zone))
+        day += dt.timedelta(days=1)
+    return tuple(sorted(spans))
+
+
+def _span(day: dt.date, zone: ZoneInfo) -> tuple[dt.time, dt.time]:
+    """The wall-clock span the change of ``day`` skips or repeats, to the minute."""
+    odd = [
+        at
+        for at in (dt.time(h, m) for h in range(24) for m in range(60))
+        if dt.datetime.combine(day, at, zone).utcoffset()
+        != dt.datetime.combine(day, at.replace(fold=1), zone).utcoffset()
+    ]  # skipped or repeated: the two readings of the wall-clock time differ
+    first, last = odd[0], odd[-1]
+    end = (dt.datetime.combine(day, last) + dt.timedelta(minutes=1)).time()
+    return first, end
 
 
 def _reachable(workflow: Workflow) -> set[str]:
@@ -255,12 +302,8 @@ def _reminders(c: Campaign) -> Found:
         for j, item in enumerate(rem.missing):
             if item not in items:
                 yield ((*loc, "missing", j), _unknown("requirement", item, items))
-        if rem.at.hour == 2:
-            yield (
-                (*loc, "at"),
-                f"{rem.at:%H:%M} is in the 02:00–03:00 hour that daylight "
-                "saving time skips or repeats; choose another time",
-            )
+        if problem := _changing_hour(c, rem.at):
+            yield ((*loc, "at"), problem)
         window = c.windows.get(rem.window)
         if window is None:
             yield ((*loc, "window"), _unknown("window", rem.window, c.windows))
@@ -308,12 +351,8 @@ def _chases(c: Campaign) -> Found:
                 f"the chase on {chase} would go on or after the due date ({deferred.due}): "
                 "choose an earlier day",
             )
-        if deferred.chase_at.hour == 2:
-            yield (
-                (*loc, "chase_at"),
-                f"{deferred.chase_at:%H:%M} is in the 02:00–03:00 hour that daylight "
-                "saving time skips or repeats; choose another time",
-            )
+        if problem := _changing_hour(c, deferred.chase_at):
+            yield ((*loc, "chase_at"), problem)
         if "deferred_documents" not in c.notifications.messages:
             yield (
                 (*loc, "chase_on"),

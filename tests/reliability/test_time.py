@@ -200,6 +200,34 @@ def test_the_minutes_around_the_dst_hour_are_allowed(
     assert parse_campaign(with_time(after, key, at), "campaign.yaml").id == "malakoff-2023-2024"
 
 
+@pytest.mark.parametrize(
+    ("zone", "refused", "allowed"),
+    [
+        ("Europe/London", "01:30 is in the 01:00–02:00 hour", "02:30"),
+        ("America/New_York", "01:30 is in the 01:00–02:00 hour", "03:00"),
+        ("Asia/Tokyo", None, "02:30"),
+    ],
+    ids=["london-changes-at-01:00", "new-york-repeats-01:00-skips-02:00", "tokyo-never-changes"],
+)
+def test_the_refused_hour_is_the_one_the_campaigns_own_zone_skips_or_repeats(
+    zone: str, refused: str | None, allowed: str
+) -> None:
+    after, key = "    days_before_close: 7\n", "    at"
+    zoned = with_time(after, key, "01:30").replace("timezone: Europe/Paris", f"timezone: {zone}")
+    if refused is None:
+        assert parse_campaign(zoned, "campaign.yaml").timezone == zone
+    else:
+        with pytest.raises(CampaignInvalid) as problems:
+            parse_campaign(zoned, "campaign.yaml")
+        assert f"reminders[0].at: {refused} that daylight saving time" in str(problems.value)
+    elsewhere = with_time(after, key, allowed).replace(
+        "timezone: Europe/Paris", f"timezone: {zone}"
+    )
+    assert parse_campaign(elsewhere, "campaign.yaml").reminders[0].at == dt.time.fromisoformat(
+        allowed
+    )
+
+
 # A window opening or closing at a time of day, on a DST day: (opens, opens_at, closes,
 # closes_at, first instant, end), the end one minute or three hours after 01:59 local.
 TIMED_WINDOWS = [
