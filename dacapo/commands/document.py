@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from pathlib import Path
 from typing import Annotated
@@ -77,7 +78,12 @@ def add(
         str | None, typer.Option(metavar="TEXT", help="A note for the audit trail.")
     ] = None,
 ) -> None:
-    """Store a document (checked by content, named by hash) for a family or a pupil."""
+    """Store a document (checked by name and content, named by hash) for a family or a pupil.
+
+    The file's own name is recorded (../scans/photo.jpg gives photo.jpg). A name made to
+    deceive is refused (control or bidirectional characters, a '..' step as in
+    ..\\x.pdf, a Windows device name such as CON.pdf): rename the file.
+    """
     from dacapo.store.documents import DocumentFacts, Owner, add_document
 
     facts = DocumentFacts(
@@ -99,7 +105,9 @@ def add(
             file,
             Owner(family_ref=family, site=site, dossier_ref=dossier),
             facts,
-            original_name=file.name,
+            # The base name of the path as given, `..` steps resolved as written (no
+            # symlink followed): `uploads/..` is the folder's name, not "..".
+            original_name=Path(os.path.abspath(file)).name,
             store_dir=dacapo.settings.data_dir / "documents",
             max_bytes=dacapo.settings.max_upload_bytes,
             actor=who,

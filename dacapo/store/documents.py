@@ -2,7 +2,8 @@
 
 ``add_document`` checks everything it can first (the target, the kind against
 the campaign's ``document_kinds``, who acts), then has ``store.files.intake``
-check the file's content and store it by hash — a refused file leaves the
+check the file's name and content and store it by hash — a refused file
+(``CON.pdf``, a name with U+202E, an executable named ``.pdf``...) leaves the
 database and the store folder untouched — and only then writes, in the
 caller's transaction, the ``Document`` row (pending) and one ``document_added``
 audit row on each dossier it concerns (``site_campaigns.concerned_dossiers``,

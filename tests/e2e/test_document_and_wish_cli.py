@@ -125,6 +125,55 @@ def test_document_add_refuses_bad_input_with_exit_2_and_writes_nothing(
     assert stored(tmp_path) == []
 
 
+def test_a_relative_path_records_only_the_files_own_name(
+    dacapo: Dacapo,
+    db: Database,
+    refs: list[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    (tmp_path / "scans").mkdir()
+    write(tmp_path / "scans", "photo.jpg", jpeg())
+    (tmp_path / "desk").mkdir()
+    monkeypatch.chdir(tmp_path / "desk")
+
+    photo_id = added_id(
+        dacapo("document", "add", "id_photo", "../scans/photo.jpg", "--dossier", refs[0])
+    )
+
+    with db.unit_of_work(read_only=True) as uow:
+        assert uow.session.get_one(Document, photo_id).original_name == "photo.jpg"
+
+
+@pytest.mark.parametrize(
+    ("name", "said"),
+    [
+        ("CON.pdf", "CON.pdf: refused: its name is CON, a Windows reserved device name"),
+        ("avis\u202efdp.exe", "avis\\u202efdp.exe: refused: its name holds a bidirectional"),
+        ("..\\..\\avis.pdf", "..\\..\\avis.pdf: refused: its name has a '..' path component"),
+    ],
+    ids=["windows-device", "rtl-override", "traversal"],
+)
+def test_a_local_file_with_a_deceptive_name_is_refused_until_renamed(
+    dacapo: Dacapo, db: Database, refs: list[str], tmp_path: Path, name: str, said: str
+) -> None:
+    path = write(tmp_path, name, pdf())
+    add = ("document", "add", "payment_form", "--family", "F1", "--site", "malakoff")
+
+    result = dacapo(*add, path)
+
+    assert result.exit_code == 2, (result.stdout, result.stderr)
+    assert said in result.stderr
+    assert result.stderr.rstrip().endswith("; rename the file, then add it again")
+    assert "\u202e" not in result.stderr
+    assert stored(tmp_path) == []
+    with db.unit_of_work(read_only=True) as uow:
+        assert uow.session.exec(select(Document)).all() == []
+    renamed = Path(path).rename(tmp_path / "avis.pdf")
+    added_id(dacapo(*add, str(renamed)))
+    assert len(stored(tmp_path)) == 1
+
+
 def test_document_add_and_review_refuse_with_exit_1(
     dacapo: Dacapo, refs: list[str], tmp_path: Path
 ) -> None:

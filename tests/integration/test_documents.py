@@ -164,24 +164,42 @@ def test_a_hostile_upload_is_refused_and_nothing_is_written(
     assert listing(store_dir) == files
 
 
-@pytest.mark.parametrize(
-    ("name", "shown"),
-    [
-        ("../../etc/passwd", "passwd"),
-        ("C:\\Windows\\system32\\evil.pdf", "evil.pdf"),
-        ("photo\u202egpj.exe", "photogpj.exe"),
-        ("CON.pdf", "CON.pdf"),
-    ],
-)
-def test_a_hostile_name_is_kept_as_display_text_and_the_file_stored_by_hash(
-    db: Database, refs: list[str], store_dir: Path, name: str, shown: str
+HOSTILE_NAMES = {
+    "traversal": ("../../etc/passwd", "../../etc/passwd", "a '..' path component"),
+    "rtl-override": ("photo\u202egpj.exe", "photo\\u202egpj.exe", "bidirectional control"),
+    "escape-sequence": ("\x1b[2Jscan.pdf", "\\u001b[2Jscan.pdf", "a control character"),
+    "windows-device": ("CON.pdf", "CON.pdf", "a Windows reserved device name"),
+}
+
+
+@pytest.mark.parametrize(("name", "quoted", "why"), HOSTILE_NAMES.values(), ids=HOSTILE_NAMES)
+def test_a_hostile_name_is_refused_and_nothing_is_written(
+    db: Database, refs: list[str], store_dir: Path, name: str, quoted: str, why: str
 ) -> None:
+    add(db, store_dir, "payment_form", pdf(), family(), SIGNED)  # something already there
+    before, files = counts(db), listing(store_dir)
+    with pytest.raises(FileRefused) as refused:
+        add(db, store_dir, "quotient_card", pdf(b"<< >>"), family(), QUOTIENT, name=name)
+    assert str(refused.value).startswith(f"{quoted}: refused: its name ")
+    assert why in str(refused.value)
+    assert str(refused.value).endswith("; rename the file, then add it again")
+    assert counts(db) == before
+    assert listing(store_dir) == files
+
+
+def test_a_full_path_from_a_legacy_browser_is_shown_by_its_file_name(
+    db: Database, refs: list[str], store_dir: Path
+) -> None:
+    name = "C:\\Users\\Léa\\Documents\\avis 2022.pdf"
     added = add(db, store_dir, "payment_form", pdf(), family(), SIGNED, name=name)
     digest = added.file.sha256
     assert added.file.path == store_dir / digest[:2] / digest[2:4] / f"{digest}.pdf"
     assert [p for p in listing(store_dir) if p.is_file()] == [added.file.path]
     with db.unit_of_work(read_only=True) as uow:
-        assert uow.session.get_one(Document, added.id).original_name == shown
+        assert uow.session.get_one(Document, added.id).original_name == "avis 2022.pdf"
+    *_, (event, _, _, reason) = audit_events(db, refs[0])
+    assert event == "document_added"
+    assert (reason or "").startswith("payment_form: avis 2022.pdf (sha256 ")
 
 
 # Reviewing documents

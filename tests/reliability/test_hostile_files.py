@@ -12,8 +12,9 @@ Covered elsewhere, and not repeated here: each broken campaign file refused by
 (tests/unit/campaigns/test_loader.py, tests/e2e/test_campaign_cli.py); each broken CSV
 at its row and column, nothing imported into an empty database
 (tests/unit/imports/test_bad_files.py, tests/e2e/test_family_import_corpus.py); every
-hostile file refused by ``intake`` and ``add_document``, hostile names kept as display
-text with the file stored by hash (tests/unit/files/, tests/integration/test_documents.py);
+hostile file and hostile name refused by ``intake`` and ``add_document``, legitimate names
+kept as display text with the file stored by hash (tests/unit/files/,
+tests/integration/test_documents.py);
 sandbox escapes and loops refused at render (tests/unit/notifications/test_sandbox.py).
 """
 
@@ -218,11 +219,11 @@ def pdf_bomb() -> bytes:
 
 @dataclass(frozen=True)
 class Upload:
-    name: str  # the file's name on disk, which the refusal shows sanitised
+    name: str  # the file's name on disk, which the refusal quotes
     content: Callable[[], bytes]
     said: str  # the reason given
     kind: str = "payment_form"
-    shown: str | None = None  # the name in the message, when sanitised
+    shown: str | None = None  # the name in the message, when escaped
     env: dict[str, str] = field(default_factory=dict)
 
     def args(self, file: Path, family: str, dossier: str) -> list[str]:
@@ -246,11 +247,16 @@ UPLOADS = {
                        "the file is larger than the 0.00 MB (4096 bytes) limit",
                        env={"DACAPO_MAX_UPLOAD_BYTES": "4096"}),
     "empty": Upload("vide.pdf", lambda: b"", "empty file"),
+    # Names made to deceive, refused whatever the content (a valid PDF for two of them)
     "rtl-override-name": Upload(f"facture{RTL}fdp.exe", samples.windows_executable,
-                                "the content is a Windows executable", shown="facturefdp.exe"),
-    "windows-device-name": Upload("CON.pdf", lambda: samples.HTML,
-                                  "an HTML or XML document"),
+                                "its name holds a bidirectional control character (U+202E)",
+                                shown="facture\\u202efdp.exe"),
+    "traversal-name": Upload("..\\..\\facture.pdf", samples.pdf,
+                             "its name has a '..' path component"),
+    "windows-device-name": Upload("CON.pdf", samples.pdf,
+                                  "its name is CON, a Windows reserved device name"),
 }  # fmt: skip
+NAMED = {"rtl-override-name", "traversal-name", "windows-device-name"}
 
 
 @functools.cache
@@ -278,6 +284,8 @@ def test_a_hostile_upload_is_refused_by_name_and_nothing_is_stored(
 
     refused(result, f"{upload.shown or upload.name}: refused: ", upload.said)
     assert RTL not in result.stderr
+    if case in NAMED:
+        assert result.stderr.rstrip().endswith("; rename the file, then add it again")
 
 
 def test_a_traversal_path_names_only_the_file_it_reaches_and_that_file_is_refused(

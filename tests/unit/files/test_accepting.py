@@ -79,24 +79,21 @@ def test_a_stored_file_is_readable_by_owner_and_group_only(store_dir: Path) -> N
     assert stat.S_IMODE(os.stat(stored.path).st_mode) == 0o640
 
 
-@pytest.mark.parametrize("name", ["CON.pdf", "NUL", "com1.pdf", "LPT1", "aux.jpg"])
-def test_windows_reserved_names_stay_metadata_and_never_name_a_file(
-    store_dir: Path, name: str
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [
+        ("C:\\Users\\Léa\\Documents\\avis 2022.pdf", "avis 2022.pdf"),
+        ("/home/x/photo.jpg", "photo.jpg"),
+    ],
+)
+def test_a_full_path_as_a_legacy_browser_sends_is_kept_by_its_last_component(
+    tmp_path: Path, store_dir: Path, name: str, shown: str
 ) -> None:
     stored = intake(samples.pdf(), original_name=name, store_dir=store_dir)
 
-    assert stored.original_name == name
-    assert stored.path.name == f"{stored.sha256}.pdf"
-    assert [path.name for path in stored_files(store_dir)] == [stored.path.name]
-
-
-def test_a_traversal_name_is_stored_by_hash_with_only_its_last_component_kept(
-    tmp_path: Path, store_dir: Path
-) -> None:
-    stored = intake(samples.pdf(), original_name="../../etc/passwd", store_dir=store_dir)
-
-    assert stored.original_name == "passwd"
-    assert stored.path.parent.parent.parent == store_dir
+    assert stored.original_name == shown
+    digest = stored.sha256
+    assert stored.path == store_dir / digest[:2] / digest[2:4] / f"{digest}.pdf"
     assert stored_files(tmp_path) == [stored.path]
 
 

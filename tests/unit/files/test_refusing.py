@@ -84,11 +84,39 @@ def test_an_executable_renamed_pdf_is_refused_in_plain_words(store_dir: Path) ->
     assert refused.value.exit_code == 2
 
 
-def test_the_refusal_names_the_file_by_its_sanitised_name(store_dir: Path) -> None:
+def test_a_refused_content_names_the_file_by_its_display_name(store_dir: Path) -> None:
     exe = samples.windows_executable()
 
-    with pytest.raises(FileRefused, match=r"^photognp\.exe: refused: the content is a Windows"):
-        intake(exe, original_name="photo\u202egnp.exe", store_dir=store_dir)
+    with pytest.raises(FileRefused, match=r"^passport\.pdf: refused: the content is a Windows"):
+        intake(exe, original_name="C:\\Users\\Léa\\passport.pdf", store_dir=store_dir)
+
+
+NAMES = {
+    "rtl-override": ("photo\u202egnp.exe", "photo\\u202egnp.exe: refused: its name holds a "
+                     "bidirectional control character (U+202E) at character 6, which can "
+                     "disguise the file's type; rename the file, then add it again"),
+    "escape": ("\x1b[2J.pdf", "\\u001b[2J.pdf: refused: its name holds a control character "
+               "(U+001B) at character 1; rename the file, then add it again"),
+    "traversal": ("../../etc/passwd", "../../etc/passwd: refused: its name has a '..' path "
+                  "component, leading out of its folder; rename the file, then add it again"),
+    "device": ("CON.pdf", "CON.pdf: refused: its name is CON, a Windows reserved device name; "
+               "rename the file, then add it again"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "message"), NAMES.values(), ids=NAMES.keys())
+def test_a_hostile_name_is_refused_though_the_file_is_valid(
+    tmp_path: Path, store_dir: Path, name: str, message: str
+) -> None:
+    source = tmp_path / "upload.pdf"
+    source.write_bytes(samples.pdf())  # a valid file: the name alone is refused
+
+    with pytest.raises(FileRefused) as refused:
+        intake(source, original_name=name, store_dir=store_dir)
+
+    assert str(refused.value) == message
+    assert refused.value.exit_code == 2
+    assert not store_dir.exists()
 
 
 def test_an_oversize_file_is_refused_with_the_limit_in_mb(tmp_path: Path, store_dir: Path) -> None:
