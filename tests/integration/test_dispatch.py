@@ -10,8 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import email
 import random
-import socket
-from collections.abc import Iterator
 from email.message import EmailMessage as Received
 from email.policy import default as default_policy
 from pathlib import Path
@@ -19,7 +17,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlmodel import col, select
 
 from dacapo.campaigns.schema import Role
@@ -34,65 +31,13 @@ from dacapo.store.engine_port import SqlDossierStore
 from dacapo.store.outbox_claims import claim
 from dacapo.store.tables import Guardian, OutboxRow
 from tests.integration.ready_dossiers import load_bundled_campaign, seed_family
+from tests.smtp_mailbox import Mailbox
 
 PARIS = ZoneInfo("Europe/Paris")
 OPEN = dt.datetime(2023, 5, 15, 10, 0, tzinfo=PARIS)
 ANNE = Actor(Role.GUARDIAN, "f0100.anne@example.org")
 STAFF = Actor(Role.STAFF, "secretariat")
 LATER = dt.timedelta(hours=7)  # past any backoff of the first attempts
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class Mailbox:
-    """An aiosmtpd handler keeping every message; refusals on demand."""
-
-    def __init__(self) -> None:
-        self.messages: list[Received] = []
-        self.refuse: dict[str, str] = {}  # address -> RCPT reply, e.g. "550 5.1.1 unknown"
-        self.data_replies: list[str] = []  # replies to the next DATA commands, e.g. "421 ..."
-        self.port = free_port()
-        self.controller: Controller | None = None
-
-    async def handle_RCPT(
-        self, server: Any, session: Any, envelope: Any, address: str, options: Any
-    ) -> str:
-        if address.lower() in self.refuse:
-            return self.refuse[address.lower()]
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        if self.data_replies:
-            return self.data_replies.pop(0)
-        message = email.message_from_bytes(envelope.content, policy=default_policy)
-        assert isinstance(message, Received)
-        self.messages.append(message)
-        return "250 Message accepted for delivery"
-
-    def start(self) -> None:
-        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
-        self.controller.start()
-
-    def stop(self) -> None:
-        if self.controller is not None:
-            self.controller.stop()
-            self.controller = None
-
-    def to(self, address: str) -> list[Received]:
-        return [m for m in self.messages if m["To"] == address]
-
-
-@pytest.fixture
-def mailbox() -> Iterator[Mailbox]:
-    box = Mailbox()
-    box.start()
-    yield box
-    box.stop()
 
 
 class Clock:

@@ -15,8 +15,9 @@ from dacapo.notifications import dispatcher as dispatcher_module
 from dacapo.store.database import Database
 from dacapo.store.engines import make_engine
 from dacapo.store.tables import OutboxRow
-from tests.integration.test_dispatch import LATER, OPEN, Clock, Mailbox, outbox, smtp_dispatcher
+from tests.integration.test_dispatch import LATER, OPEN, Clock, outbox, smtp_dispatcher
 from tests.integration.test_dispatch_race import queue_messages
+from tests.smtp_mailbox import Mailbox
 
 MESSAGES = 7
 
@@ -47,14 +48,6 @@ class Witness(Mailbox):
 @pytest.fixture
 def clock() -> Clock:
     return Clock(OPEN)
-
-
-@pytest.fixture
-def mailbox() -> Iterator[Mailbox]:
-    box = Mailbox()
-    box.start()
-    yield box
-    box.stop()
 
 
 @pytest.fixture

@@ -20,7 +20,8 @@ from dacapo.store.dossiers import get_dossier
 from dacapo.store.outbox import add_outbox_rows
 from dacapo.store.tables import OutboxRow
 from tests.integration.ready_dossiers import load_bundled_campaign, seed_family
-from tests.integration.test_dispatch import OPEN, Mailbox
+from tests.integration.test_dispatch import OPEN
+from tests.smtp_mailbox import Mailbox
 
 MESSAGES = 1000
 

@@ -4,24 +4,13 @@ aiosmtpd server on loopback: what arrives, and what each server answer becomes."
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-
-import pytest
 
 from dacapo.notifications.channels import EmailMessage, Outcome
 from dacapo.notifications.render import RenderedEmail
 from dacapo.notifications.smtp import SmtpChannel
-from tests.integration.test_dispatch import Mailbox
+from tests.smtp_mailbox import Mailbox
 
 NOW = dt.datetime(2023, 5, 15, 8, 0, tzinfo=dt.UTC)
-
-
-@pytest.fixture
-def mailbox() -> Iterator[Mailbox]:
-    box = Mailbox()
-    box.start()
-    yield box
-    box.stop()
 
 
 def message(key: str, recipient: str, text: str = "Bonjour,\n") -> EmailMessage:

@@ -40,8 +40,9 @@ from dacapo.store.dossiers import get_dossier
 from dacapo.store.outbox import add_outbox_rows
 from dacapo.store.tables import OutboxRow
 from tests.integration.ready_dossiers import seed_family
-from tests.integration.test_dispatch import OPEN, free_port
+from tests.integration.test_dispatch import OPEN
 from tests.reliability.campaigns import load
+from tests.smtp_mailbox import free_port
 
 MESSAGES = 2000
 KILLS = 5

@@ -21,7 +21,7 @@ import subprocess
 import sys
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,7 +35,6 @@ from dacapo.store.audit import verify_audit
 from dacapo.store.closing import close_window
 from dacapo.store.database import Database
 from tests.e2e.conftest import Result
-from tests.integration.test_dispatch import Mailbox
 from tests.reliability import race_workers as workers
 from tests.reliability.race_workers import DAYS_LATE, EXTENDED_UNTIL, Act
 from tests.reliability.school import (
@@ -49,6 +48,7 @@ from tests.reliability.school import (
     STUDENT,
     import_school,
 )
+from tests.smtp_mailbox import Mailbox
 
 PARIS = dt.timezone(dt.timedelta(hours=2))
 CLOSES_AT = dt.datetime(2023, 5, 24, 22, 0, tzinfo=dt.UTC)
@@ -367,14 +367,6 @@ NEW_PUPILS_CLOSE = (
     dt.datetime(2023, 6, 30, 22, 0, tzinfo=dt.UTC),
     dt.datetime(2023, 7, 7, 22, 0, tzinfo=dt.UTC),
 )
-
-
-@pytest.fixture
-def mailbox() -> Iterator[Mailbox]:
-    box = Mailbox()
-    box.start()
-    yield box
-    box.stop()
 
 
 def due_work(db: Database) -> dict[str, tuple[str, dt.datetime, dt.datetime | None]]:
