@@ -76,7 +76,20 @@ def timed() -> Iterator[list[float]]:
 
 
 def peak_memory_mb() -> float:
-    """Peak resident memory of this process so far (Linux reports KiB)."""
+    """Peak resident memory of this process so far, in MB.
+
+    ``VmHWM`` of ``/proc/self/status``: the high-water mark of this process's
+    own memory. ``getrusage``'s ``ru_maxrss`` is not: Linux carries it over a
+    ``fork`` and ``exec``, so a worker started by a large parent (``make bench``
+    holds the generated families) would report the parent's peak.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024  # kB
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

@@ -147,6 +147,8 @@ def insert_rows(
     if not rows:
         return []
     if _postgres(session):
+        if len(rows) <= _FEW:
+            return _values_insert(session, table, rows, returning, ignore_conflicts)[0]
         return _copy_then_insert(session, table, rows, returning, ignore_conflicts)[0]
     return _sqlite_insert(session, table, rows, returning, ignore_conflicts)[0]
 
@@ -158,6 +160,8 @@ def insert_rows_counted(
     if not rows:
         return 0
     if _postgres(session):
+        if len(rows) <= _FEW:
+            return _values_insert(session, table, rows, (), ignore_conflicts)[1]
         return _copy_then_insert(session, table, rows, (), ignore_conflicts)[1]
     return _sqlite_insert(session, table, rows, (), ignore_conflicts)[1]
 
@@ -214,6 +218,10 @@ def _sqlite_insert(
         cursor.close()
 
 
+def _json_text(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False)
+
+
 def _once_per_value(bind: Callable[[Any], Any]) -> Callable[[Any], Any]:
     """``bind`` applied once per distinct value of a batch.
 
@@ -246,6 +254,34 @@ _SCALARS = (str, int, float, dt.date, type(None))  # dt.datetime is a dt.date
 _SQLITE_PARAMETERS = 30_000  # bound parameters per statement (SQLite allows 32,766)
 
 
+# PostgreSQL: up to this many rows, one INSERT ... VALUES; beyond, COPY through a
+# staging table, whose creation (a catalog write, once per transaction) costs more than
+# a few rows' parameters: a single fire writes one audit row and a message or two.
+_FEW = 50
+
+
+def _values_insert(
+    session: Session,
+    table: Table,
+    rows: Sequence[Mapping[str, Any]],
+    returning: Sequence[str],
+    ignore_conflicts: bool,
+) -> tuple[list[Any], int]:
+    """PostgreSQL, a few rows: one ``INSERT ... VALUES`` statement, compiled once per
+    table and columns (SQLAlchemy batches the rows of an executemany into it)."""
+    statement = postgresql.insert(table)
+    if ignore_conflicts:
+        statement = statement.on_conflict_do_nothing()
+    names = list(returning) or [column.name for column in table.primary_key.columns]
+    written = [
+        tuple(found)
+        for found in session.execute(
+            statement.returning(*(table.c[n] for n in names)), [dict(row) for row in rows]
+        )
+    ]
+    return (written if returning else []), len(written)
+
+
 def _copy_then_insert(
     session: Session,
     table: Table,
@@ -273,18 +309,21 @@ def _copy_then_insert(
         f"SELECT {columns} FROM {target} WITH NO DATA"
     )
     connection.exec_driver_sql(f"TRUNCATE {staging}")
-    json_columns = {n for n in names if isinstance(table.c[n].type, JSON)}
+    # JSON values as text, each distinct one (by identity: a context shared by a
+    # family's messages) written once.
+    as_json = [
+        (i, _once_per_value(_json_text))
+        for i, n in enumerate(names)
+        if isinstance(table.c[n].type, JSON)
+    ]
+    get = operator.itemgetter(*names)
     raw: psycopg.Connection[Any] = connection.connection.dbapi_connection  # type: ignore[assignment]
     with raw.cursor() as cursor, cursor.copy(f"COPY {staging} ({columns}) FROM STDIN") as copy:
         for row in rows:
-            copy.write_row(
-                [
-                    json.dumps(row[n], ensure_ascii=False)
-                    if n in json_columns and row[n] is not None
-                    else row[n]
-                    for n in names
-                ]
-            )
+            value = list(get(row)) if len(names) > 1 else [row[names[0]]]
+            for i, dump in as_json:
+                value[i] = dump(value[i])
+            copy.write_row(value)
     statement = f"INSERT INTO {target} ({columns}) SELECT {columns} FROM {staging}"
     if ignore_conflicts:
         statement += " ON CONFLICT DO NOTHING"
