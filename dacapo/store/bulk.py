@@ -40,6 +40,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql
 from sqlmodel import Session
 
+from dacapo.store.engines import json_text
+
 T = TypeVar("T")
 IN_CHUNK = 1000  # values per IN (...): well under SQLite's 32,766 bound parameters
 ROWS_CHUNK = 5000  # rows per INSERT or UPDATE statement
@@ -67,7 +69,7 @@ def _unnest(column: ColumnElement[Any], values: Sequence[Any], name: str) -> Col
     the INSERT itself. Text arrays are adapted in bulk.
     """
     if isinstance(column.type, JSON):
-        texts = [None if v is None else json.dumps(v, ensure_ascii=False) for v in values]
+        texts = [None if v is None else json_text(v) for v in values]
         kind = postgresql.ARRAY(Text())
         return cast(func.unnest(cast(bindparam(name, texts, type_=kind), kind)), column.type)
     return func.unnest(_array(column, values, name))
@@ -219,7 +221,7 @@ def _sqlite_insert(
 
 
 def _json_text(value: Any) -> str | None:
-    return None if value is None else json.dumps(value, ensure_ascii=False)
+    return None if value is None else json_text(value)
 
 
 def _once_per_value(bind: Callable[[Any], Any]) -> Callable[[Any], Any]:

@@ -18,6 +18,7 @@ import sqlite3
 import time
 from typing import Any
 
+import orjson
 from sqlalchemy import URL, Engine, create_engine, event, make_url
 from sqlalchemy.engine import Connection
 from sqlalchemy.pool import StaticPool
@@ -47,13 +48,22 @@ def is_memory(url: URL) -> bool:
     return url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
 
 
+def json_text(value: Any) -> str:
+    """JSON columns' text: orjson, UTF-8 kept (several times the json module's speed,
+    which counted at 100,000 outbox contexts a closing or a reminder writes)."""
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode("utf-8")
+
+
 def make_engine(url: str | URL, *, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> Engine:
     """An engine for ``url``; SQLite gets WAL, busy timeout, foreign keys, BEGIN IMMEDIATE."""
     parsed = normalise_url(url)
     if parsed.get_backend_name() == "postgresql":
-        return create_engine(parsed, pool_pre_ping=True)
+        return create_engine(parsed, pool_pre_ping=True, json_serializer=json_text)
     memory = is_memory(parsed)
-    options: dict[str, Any] = {"connect_args": {"timeout": busy_timeout_ms / 1000}}
+    options: dict[str, Any] = {
+        "connect_args": {"timeout": busy_timeout_ms / 1000},
+        "json_serializer": json_text,
+    }
     if memory:
         options["poolclass"] = StaticPool
         options["connect_args"]["check_same_thread"] = False
