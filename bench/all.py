@@ -84,8 +84,8 @@ AIMS: list[tuple[str, float | None, float | None, float | None]] = [
     ("family import (CLI)", 30, None, None),
     ("campaign load (CLI)", 30, None, None),
     ("sequential fire, 1 txn each", None, 0.30, None),
-    ("send_reminder one_week_left (messages)", 10, None, None),
-    ("send_reminder documents_missing (messages)", 10, None, None),
+    ("send_reminder one_week_left (messages)", 10, None, 300),
+    ("send_reminder documents_missing (messages)", 10, None, 300),
     ("close_window (state, audit row, notices)", 10, 0.25, 300),
     ("report --format", 3, None, 300),
 ]

@@ -75,6 +75,29 @@ def timed() -> Iterator[list[float]]:
         out.append(time.perf_counter() - start)
 
 
+def reset_peak_memory() -> float:
+    """Start ``peak_memory_mb`` again from the memory this process holds now (Linux
+    ``clear_refs`` 5), to measure one step of a process that did others before it;
+    returns what it holds now (MB), which the step's peak includes."""
+    try:
+        with open("/proc/self/clear_refs", "w", encoding="ascii") as clear:
+            clear.write("5")
+    except OSError:
+        pass
+    return _status_mb("VmRSS:") or 0.0
+
+
+def _status_mb(field: str) -> float | None:
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith(field):
+                    return int(line.split()[1]) / 1024  # kB
+    except OSError:
+        pass
+    return None
+
+
 def peak_memory_mb() -> float:
     """Peak resident memory of this process so far, in MB.
 
@@ -83,14 +106,8 @@ def peak_memory_mb() -> float:
     ``fork`` and ``exec``, so a worker started by a large parent (``make bench``
     holds the generated families) would report the parent's peak.
     """
-    try:
-        with open("/proc/self/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024  # kB
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    found = _status_mb("VmHWM:")
+    return found if found is not None else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def machine() -> str:
