@@ -146,26 +146,33 @@ def insert_rows(
     ``ignore_conflicts``: ``ON CONFLICT DO NOTHING`` (rows skipped are not returned).
     ``returning`` columns come back as the driver gives them: ask for ids and text.
     """
-    if not rows:
-        return []
-    if _postgres(session):
-        if len(rows) <= _FEW:
-            return _values_insert(session, table, rows, returning, ignore_conflicts)[0]
-        return _copy_then_insert(session, table, rows, returning, ignore_conflicts)[0]
-    return _sqlite_insert(session, table, rows, returning, ignore_conflicts)[0]
+    return _insert(session, table, rows, returning, ignore_conflicts)[0]
 
 
 def insert_rows_counted(
     session: Session, table: Table, rows: Sequence[Mapping[str, Any]], *, ignore_conflicts: bool
 ) -> int:
     """``insert_rows`` answering only how many rows were written (no ``RETURNING``)."""
+    return _insert(session, table, rows, (), ignore_conflicts)[1]
+
+
+def _insert(
+    session: Session,
+    table: Table,
+    rows: Sequence[Mapping[str, Any]],
+    returning: Sequence[str],
+    ignore_conflicts: bool,
+) -> tuple[list[Any], int]:
+    """The rows written (their ``returning`` columns) and how many, by the dialect's way."""
     if not rows:
-        return 0
-    if _postgres(session):
-        if len(rows) <= _FEW:
-            return _values_insert(session, table, rows, (), ignore_conflicts)[1]
-        return _copy_then_insert(session, table, rows, (), ignore_conflicts)[1]
-    return _sqlite_insert(session, table, rows, (), ignore_conflicts)[1]
+        return [], 0
+    if not _postgres(session):
+        way = _sqlite_insert
+    elif len(rows) <= _FEW:
+        way = _values_insert
+    else:
+        way = _copy_then_insert
+    return way(session, table, rows, returning, ignore_conflicts)
 
 
 def _sqlite_insert(
