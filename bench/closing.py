@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
 import secrets
 import shutil
 import subprocess
@@ -31,10 +30,9 @@ from typing import Any
 
 from sqlalchemy import make_url, text
 
-from bench.common import Figure, Report, machine, peak_memory_mb, timed
-from bench.dossier_engine import CAMPAIGN, NOW, cli
-from bench.generate import family_csv
-from dacapo.store.database import open_database, upgrade
+from bench.common import Figure, Report, arguments, on_both, peak_memory_mb, timed
+from bench.dossier_engine import NOW, loaded
+from dacapo.store.database import open_database
 from dacapo.store.engines import make_engine
 
 CAMPAIGN_ID = "malakoff-2023-2024"
@@ -45,15 +43,7 @@ OPEN_STATES = ("invited", "identity_verified", "documents_supplied", "rules_acce
 
 def build(url: str, work: Path, data: bytes) -> None:
     """Families imported and the campaign loaded through the CLI; 1% of dossiers extended."""
-    csv_path = work / "families.csv"
-    csv_path.write_bytes(data)
-    env = {**os.environ, "DACAPO_DATA_DIR": str(work), "DACAPO_DATABASE_URL": url,
-           "DACAPO_ACTOR": "bench"}  # fmt: skip
-    if not url.startswith("sqlite"):
-        upgrade(url, work)
-    open_database(url, work).dispose()  # creates and migrates the SQLite file
-    cli(env, "-q", "family", "import", str(csv_path), "--site", "malakoff")
-    cli(env, "-q", "--now", NOW.isoformat(), "campaign", "load", str(CAMPAIGN))
+    loaded(url, work, data, NOW)
     engine = make_engine(url)
     with engine.begin() as c:
         c.execute(text("UPDATE dossier SET deadline = '2023-05-31' WHERE id % 100 = 0"))
@@ -192,11 +182,7 @@ def run(kind: str, postgres: str | None, pupils: int, data: bytes) -> Report:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pupils", type=int, default=100_000)
-    parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
-    parser.add_argument("--no-postgres", action="store_true")
-    parser.add_argument("--markdown", type=Path)
+    parser = arguments(__doc__ or "")
     parser.add_argument("--worker", metavar="URL", help=argparse.SUPPRESS)
     parser.add_argument("--data-dir", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--dry-run", action="store_true", help=argparse.SUPPRESS)
@@ -204,13 +190,7 @@ def main() -> None:
     if args.worker:
         worker(args.worker, args.data_dir, dry_run=args.dry_run)
         return
-    print(machine())
-    data = family_csv(args.pupils)
-    reports = [run("sqlite", None, args.pupils, data)]
-    if not args.no_postgres:
-        reports.append(run("postgresql", args.postgres, args.pupils, data))
-    if args.markdown:
-        args.markdown.write_text("\n".join(r.markdown() for r in reports), encoding="utf-8")
+    on_both(args, lambda kind, postgres, data: run(kind, postgres, args.pupils, data))
 
 
 if __name__ == "__main__":

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import platform
 import resource
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 
 @dataclass
@@ -125,3 +127,31 @@ def machine() -> str:
         f"{cpu}, {os.cpu_count()} cores, {mem:.0f} GiB RAM, {platform.system()} "
         f"{platform.release()}, Python {sys.version.split()[0]}"
     )
+
+
+POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def arguments(doc: str) -> argparse.ArgumentParser:
+    """The options every suite takes (``--pupils``, ``--postgres``, ``--no-postgres``,
+    ``--markdown``); a suite adds its own."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--pupils", type=int, default=100_000)
+    parser.add_argument("--postgres", default=POSTGRES, metavar="URL")
+    parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--markdown", type=Path)
+    return parser
+
+
+def on_both(args: argparse.Namespace, run: Callable[[str, str | None, bytes], Report]) -> None:
+    """``run`` on SQLite, then on PostgreSQL unless ``--no-postgres``, with the same
+    generated families; the reports written to ``--markdown`` if given."""
+    from bench.generate import family_csv  # imports dacapo: not for the worker processes
+
+    print(machine())
+    data = family_csv(args.pupils)
+    reports = [run("sqlite", None, data)]
+    if not args.no_postgres:
+        reports.append(run("postgresql", args.postgres, data))
+    if args.markdown:
+        args.markdown.write_text("\n".join(r.markdown() for r in reports), encoding="utf-8")

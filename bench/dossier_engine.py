@@ -12,7 +12,6 @@ Not a test: it prints figures.
 
 from __future__ import annotations
 
-import argparse
 import csv
 import datetime as dt
 import io
@@ -28,8 +27,7 @@ from typing import Any
 
 from sqlalchemy import make_url, text
 
-from bench.common import Figure, Report, machine, timed
-from bench.generate import family_csv
+from bench.common import Figure, Report, arguments, on_both, timed
 from dacapo.campaigns.schema import Role
 from dacapo.engine.services import fire
 from dacapo.rules.snapshot import Actor
@@ -50,6 +48,25 @@ def cli(env: dict[str, str], *args: str) -> str:
     if out.returncode:
         raise SystemExit(f"dacapo {' '.join(args)} failed:\n{out.stderr}")
     return out.stdout
+
+
+def workspace(url: str, work: Path, data: bytes) -> dict[str, str]:
+    """The CLI's environment for the database at ``url``: its schema created, the
+    families' CSV written to ``work/families.csv``."""
+    (work / "families.csv").write_bytes(data)
+    if not url.startswith("sqlite"):
+        upgrade(url, work)
+    open_database(url, work).dispose()  # creates and migrates the SQLite file
+    return {**os.environ, "DACAPO_DATA_DIR": str(work), "DACAPO_DATABASE_URL": url,
+            "DACAPO_ACTOR": "bench"}  # fmt: skip
+
+
+def loaded(url: str, work: Path, data: bytes, at: dt.datetime) -> dict[str, str]:
+    """``workspace``, the families imported and the campaign loaded ``at``, by the CLI."""
+    env = workspace(url, work, data)
+    cli(env, "-q", "family", "import", str(work / "families.csv"), "--site", "malakoff")
+    cli(env, "-q", "--now", at.isoformat(), "campaign", "load", str(CAMPAIGN))
+    return env
 
 
 @contextmanager
@@ -205,12 +222,7 @@ def run(kind: str, postgres: str | None, pupils: int, fires: int, data: bytes) -
     with tempfile.TemporaryDirectory() as tmp, database(kind, postgres, Path(tmp)) as url:
         work = Path(tmp)
         csv_path = work / "families.csv"
-        csv_path.write_bytes(data)
-        env = {**os.environ, "DACAPO_DATA_DIR": str(work), "DACAPO_DATABASE_URL": url,
-               "DACAPO_ACTOR": "bench"}  # fmt: skip
-        if kind != "sqlite":
-            upgrade(url, work)
-        open_database(url, work).dispose()  # creates and migrates the SQLite file
+        env = workspace(url, work, data)
         with timed() as base:
             raw_import(url, data)
         with timed() as t:
@@ -243,20 +255,10 @@ def run(kind: str, postgres: str | None, pupils: int, fires: int, data: bytes) -
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pupils", type=int, default=100_000)
+    parser = arguments(__doc__ or "")
     parser.add_argument("--fires", type=int, default=2_000)
-    parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
-    parser.add_argument("--no-postgres", action="store_true")
-    parser.add_argument("--markdown", type=Path)
     args = parser.parse_args()
-    print(machine())
-    data = family_csv(args.pupils)
-    reports = [run("sqlite", None, args.pupils, args.fires, data)]
-    if not args.no_postgres:
-        reports.append(run("postgresql", args.postgres, args.pupils, args.fires, data))
-    if args.markdown:
-        args.markdown.write_text("\n".join(r.markdown() for r in reports), encoding="utf-8")
+    on_both(args, lambda kind, postgres, data: run(kind, postgres, args.pupils, args.fires, data))
 
 
 if __name__ == "__main__":

@@ -37,12 +37,11 @@ from typing import Any
 
 from sqlalchemy import event, text
 
-from bench.common import Figure, Report, machine, peak_memory_mb, timed
-from bench.dossier_engine import CAMPAIGN, ROOT, cli, database
-from bench.generate import family_csv
+from bench.common import Figure, Report, arguments, on_both, peak_memory_mb, timed
+from bench.dossier_engine import ROOT, cli, database, loaded
 from dacapo.store.audit_bulk import Entry, chain_tips, insert_audit_rows
 from dacapo.store.bulk import chunks
-from dacapo.store.database import Database, open_database, upgrade
+from dacapo.store.database import Database, open_database
 
 PARIS = dt.timezone(dt.timedelta(hours=2))  # Europe/Paris in May
 OPENED = dt.datetime(2023, 5, 10, 8, 0, tzinfo=PARIS)
@@ -215,14 +214,8 @@ def run(kind: str, postgres: str | None, pupils: int, data: bytes) -> Report:
     print(f"\n{report.title}", flush=True)
     with tempfile.TemporaryDirectory() as tmp, database(kind, postgres, Path(tmp)) as url:
         work = Path(tmp)
-        (work / "families.csv").write_bytes(data)
-        env = {**os.environ, "DACAPO_DATA_DIR": str(work), "DACAPO_DATABASE_URL": url,
-               "DACAPO_ACTOR": "bench"}  # fmt: skip
-        if kind != "sqlite":
-            upgrade(url, work)
         with timed() as t:
-            cli(env, "-q", "family", "import", str(work / "families.csv"), "--site", "malakoff")
-            cli(env, "-q", "--now", OPENED.isoformat(), "campaign", "load", str(CAMPAIGN))
+            env = loaded(url, work, data, OPENED)
             vary(url, work)
         print(f"  (database built in {t[0]:.0f} s)", flush=True)
         print(f"  (load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; "
@@ -252,11 +245,7 @@ def run(kind: str, postgres: str | None, pupils: int, data: bytes) -> Report:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pupils", type=int, default=100_000)
-    parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
-    parser.add_argument("--no-postgres", action="store_true")
-    parser.add_argument("--markdown", type=Path)
+    parser = arguments(__doc__ or "")
     parser.add_argument("--child", choices=("raw", *FORMATS), help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--work", type=Path, help=argparse.SUPPRESS)
@@ -264,13 +253,7 @@ def main() -> None:
     if args.child:
         print(json.dumps(child(args.child, args.url, args.work)))
         return
-    print(machine())
-    data = family_csv(args.pupils)
-    reports = [run("sqlite", None, args.pupils, data)]
-    if not args.no_postgres:
-        reports.append(run("postgresql", args.postgres, args.pupils, data))
-    if args.markdown:
-        args.markdown.write_text("\n".join(r.markdown() for r in reports), encoding="utf-8")
+    on_both(args, lambda kind, postgres, data: run(kind, postgres, args.pupils, data))
 
 
 if __name__ == "__main__":

@@ -1,9 +1,10 @@
 """The scheduler's sweeps at scale: who still owes what, and the reminders.
 
-    .venv/bin/python -m bench.sweep [--pupils 100000] [--postgres URL] [--markdown FILE]
+    .venv/bin/python -m bench.sweep [--pupils 100000] [--postgres URL | --no-postgres]
+        [--markdown FILE]
 
 Builds a database of ``--pupils`` dossiers through the CLI (``family import``,
-``campaign load``), on SQLite and, with ``--postgres``, on PostgreSQL, then
+``campaign load``), on SQLite and (unless ``--no-postgres``) on PostgreSQL, then
 times in the same run:
 
 - ``send_reminder`` for ``one_week_left`` (every open dossier, email) and for
@@ -20,19 +21,24 @@ baseline's) and the peak memory during each sweep.
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
-import os
 import tempfile
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, text
 
-from bench.common import Figure, Report, machine, peak_memory_mb, reset_peak_memory, timed
-from bench.dossier_engine import CAMPAIGN, cli, database
-from bench.generate import family_csv
-from dacapo.store.database import open_database, upgrade
+from bench.common import (
+    Figure,
+    Report,
+    arguments,
+    on_both,
+    peak_memory_mb,
+    reset_peak_memory,
+    timed,
+)
+from bench.dossier_engine import database, loaded
+from dacapo.store.database import open_database
 from dacapo.store.engine_port import SqlDossierStore
 from dacapo.store.outstanding import outstanding
 from dacapo.store.sweeps import send_reminder
@@ -116,13 +122,7 @@ def run(kind: str, postgres: str | None, pupils: int, data: bytes) -> Report:
     print(f"\n{report.title}", flush=True)
     with tempfile.TemporaryDirectory() as tmp, database(kind, postgres, Path(tmp)) as url:
         work = Path(tmp)
-        (work / "families.csv").write_bytes(data)
-        env = {**os.environ, "DACAPO_DATA_DIR": str(work), "DACAPO_DATABASE_URL": url,
-               "DACAPO_ACTOR": "bench"}  # fmt: skip
-        if kind != "sqlite":
-            upgrade(url, work)
-        cli(env, "-q", "family", "import", str(work / "families.csv"), "--site", "malakoff")
-        cli(env, "-q", "--now", LOADED.isoformat(), "campaign", "load", str(CAMPAIGN))
+        loaded(url, work, data, LOADED)
         db = open_database(url, work)
         with timed() as base:
             expected = raw_outstanding(db.engine)
@@ -162,18 +162,8 @@ def run(kind: str, postgres: str | None, pupils: int, data: bytes) -> Report:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pupils", type=int, default=100_000)
-    parser.add_argument("--postgres", metavar="URL", help="also run on this PostgreSQL database")
-    parser.add_argument("--markdown", type=Path)
-    args = parser.parse_args()
-    print(machine())
-    data = family_csv(args.pupils)
-    reports = [run("sqlite", None, args.pupils, data)]
-    if args.postgres:
-        reports.append(run("postgresql", args.postgres, args.pupils, data))
-    if args.markdown:
-        args.markdown.write_text("\n".join(r.markdown() for r in reports), encoding="utf-8")
+    args = arguments(__doc__ or "").parse_args()
+    on_both(args, lambda kind, postgres, data: run(kind, postgres, args.pupils, data))
 
 
 if __name__ == "__main__":
