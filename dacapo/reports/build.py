@@ -21,7 +21,6 @@ from sqlmodel import Session
 
 from dacapo.campaigns.schema import Campaign
 from dacapo.campaigns.windows import require_aware
-from dacapo.engine.errors import NotFound
 from dacapo.reports.contacts import full_name, guardian
 from dacapo.reports.funnel import daily_funnel
 from dacapo.reports.labels import (
@@ -80,11 +79,7 @@ def build_report(
     """
     now = require_aware(now)
     q.snapshot_reads(session)
-    known = q.known_campaigns(session)
-    if campaign_id not in known:
-        loaded = ", ".join(known) if known else "none loaded yet (dacapo campaign load FILE)"
-        raise NotFound(f"No campaign {campaign_id!r}; campaigns: {loaded}")
-    version, campaign = latest_campaign(session, campaign_id)
+    version, campaign = latest_campaign(session, campaign_id)  # or NotFound
     counts = q.dossier_counts(session, campaign_id)
     windows = tuple(_windows(campaign, counts))
     dossiers = sum(r.dossiers for r in counts)

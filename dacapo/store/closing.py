@@ -56,7 +56,6 @@ from dacapo.engine.closing import (
     plan_group,
     window_named,
 )
-from dacapo.engine.errors import NotFound
 from dacapo.engine.recipients import Contacts
 from dacapo.engine.services import SYSTEM, notification_messages
 from dacapo.rules.fields import adult_on
@@ -65,6 +64,7 @@ from dacapo.store.bulk import id_version_pairs, select_in
 from dacapo.store.database import Database
 from dacapo.store.engine_port import SqlDossierStore
 from dacapo.store.outbox import queue_outbox_rows
+from dacapo.store.site_campaigns import latest_campaign
 from dacapo.store.tables import AuditRow, CampaignVersion, Dossier, Guardian, Student
 from dacapo.store.types import utcnow
 
@@ -201,15 +201,8 @@ class _Setup:
 
 
 def _setup(session: Session, campaign_id: str, window: str | None) -> _Setup:
-    latest = session.execute(
-        select(func.max(C.version)).where(C.campaign_id == campaign_id)
-    ).scalar_one_or_none()
-    if latest is None:
-        known = session.execute(select(C.campaign_id).distinct().order_by(C.campaign_id))
-        names = ", ".join(known.scalars()) or "none (dacapo campaign load FILE)"
-        raise NotFound(f"No campaign {campaign_id!r}; loaded campaigns: {names}")
+    _, campaign = latest_campaign(session, campaign_id)  # or NotFound
     store = SqlDossierStore(session)
-    campaign = store.campaign(campaign_id, latest)
     query = (
         select(D.window, *_GROUP, D.deadline, func.count())
         .where(D.campaign_id == campaign_id)

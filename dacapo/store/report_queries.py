@@ -137,11 +137,6 @@ def snapshot_reads(session: Session) -> None:
         )
 
 
-def known_campaigns(session: Session) -> list[str]:
-    query = select(VERSION.c.campaign_id).distinct().order_by(VERSION.c.campaign_id)
-    return list(session.execute(query).scalars())
-
-
 def dossier_counts(session: Session, campaign_id: str) -> list[CountRow]:
     """Dossiers per window, workflow, state, discipline and cycle."""
     keys = (D.window, D.workflow, D.state, S.discipline, S.cycle)

@@ -35,14 +35,19 @@ def latest_site_campaign(session: Session, site_code: str) -> tuple[CampaignVers
 
 
 def latest_campaign(session: Session, campaign_id: str) -> tuple[CampaignVersion, Campaign]:
-    """The latest version of one campaign and its definition, or NotFound."""
+    """The latest version of one campaign and its definition, or NotFound naming the
+    campaigns loaded."""
     row = session.exec(
         select(CampaignVersion)
         .where(CampaignVersion.campaign_id == campaign_id)
         .order_by(col(CampaignVersion.version).desc())
     ).first()
     if row is None:
-        raise NotFound(f"No campaign {campaign_id!r}")
+        known = session.exec(
+            select(CampaignVersion.campaign_id).distinct().order_by(CampaignVersion.campaign_id)
+        )
+        names = ", ".join(known) or "none (dacapo campaign load FILE)"
+        raise NotFound(f"No campaign {campaign_id!r}; loaded campaigns: {names}")
     return row, definition(session, row.campaign_id, row.version)
 
 

@@ -34,7 +34,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, and_, false, func, or_, select
+from sqlalchemy import ColumnElement, Table, and_, false, or_, select
 from sqlmodel import Session
 
 from dacapo.campaigns.schema import Campaign, Channel, MessageEvent, Reminder, Workflow
@@ -47,9 +47,10 @@ from dacapo.rules.fields import adult_on
 from dacapo.store.bulk import chunks, select_in
 from dacapo.store.database import Database
 from dacapo.store.dossier_search import MISSING, load_snapshots, matches
-from dacapo.store.engine_port import D, G, S, SqlDossierStore
+from dacapo.store.engine_port import D, G, S
 from dacapo.store.outbox import add_outbox_rows
 from dacapo.store.outstanding import owing
+from dacapo.store.site_campaigns import latest_campaign
 from dacapo.store.tables import CampaignVersion, Dossier, Student
 from dacapo.store.types import utcnow
 
@@ -210,15 +211,7 @@ def chase_deferred(
 def _campaign(database: Database, campaign_id: str) -> Campaign:
     """The latest loaded version of ``campaign_id``, or NotFound naming those loaded."""
     with database.unit_of_work(read_only=True) as uow:
-        session = uow.session
-        latest = session.execute(
-            select(func.max(C.version)).where(C.campaign_id == campaign_id)
-        ).scalar_one_or_none()
-        if latest is None:
-            known = session.execute(select(C.campaign_id).distinct().order_by(C.campaign_id))
-            names = ", ".join(known.scalars()) or "none (dacapo campaign load FILE)"
-            raise NotFound(f"No campaign {campaign_id!r}; loaded campaigns: {names}")
-        return SqlDossierStore(session).campaign(campaign_id, latest)
+        return latest_campaign(uow.session, campaign_id)[1]
 
 
 def _open_states(workflow: Workflow) -> list[str]:
