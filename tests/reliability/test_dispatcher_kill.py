@@ -36,45 +36,15 @@ from sqlalchemy import func, select
 from dacapo.notifications.dispatcher import LEASE
 from dacapo.notifications.mime import message_id
 from dacapo.store.database import Database, open_database
-from dacapo.store.dossiers import get_dossier
-from dacapo.store.outbox import add_outbox_rows
 from dacapo.store.tables import OutboxRow
-from tests.integration.ready_dossiers import seed_family
 from tests.integration.test_dispatch import OPEN
-from tests.reliability.campaigns import load
+from tests.integration.test_dispatch_race import queue_messages
 from tests.smtp_mailbox import free_port
 
 MESSAGES = 2000
 KILLS = 5
 DACAPO = Path(sys.executable).with_name("dacapo")  # the script of the venv running the tests
 STEP = LEASE + dt.timedelta(minutes=1)
-
-
-def queue(db: Database, count: int) -> list[str]:
-    """``count`` confirmations of one dossier, each to its own address (Core bulk insert)."""
-    load(db)
-    [ref] = seed_family(db, pupils=[("S0100", "Léa")])
-    with db.unit_of_work() as uow:
-        dossier = get_dossier(uow.session, ref)
-        keys = add_outbox_rows(
-            uow.session,
-            [
-                OutboxRow(
-                    idempotency_key=f"confirmation:{ref}:kill:{i}",
-                    dossier_id=dossier.id,
-                    event="confirmation",
-                    channel="email",
-                    recipient=f"parent{i}@example.org",
-                    template="confirmation",
-                    context={"dossier": ref, "event": "confirm"},
-                    next_attempt_at=OPEN,
-                    created_at=OPEN,
-                )
-                for i in range(count)
-            ],
-        )
-        uow.commit()
-    return keys
 
 
 def statuses(db: Database) -> Counter[str]:
@@ -169,7 +139,7 @@ def test_a_dispatcher_killed_five_times_loses_nothing_and_repeats_at_most_one_pe
 ) -> None:
     data_dir = tmp_path / "data"
     db = open_database(None, data_dir)
-    keys = queue(db, MESSAGES)
+    keys = queue_messages(db, MESSAGES)
     # Kill when the server has seen these many messages: five random points of the stream.
     rng = random.Random(20230524)
     thresholds = sorted(rng.sample(range(100, MESSAGES - 100), KILLS))
