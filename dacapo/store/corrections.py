@@ -102,11 +102,14 @@ def update_fields(
     # Siblings share the family and guardian rows, and each checks only its own dossier's
     # version: lock the family row first (PostgreSQL; SQLite's write lock is held already),
     # so that a concurrent correction through a sibling waits, then reads what it wrote.
+    # FOR NO KEY UPDATE, not FOR UPDATE: rows referring to the family (a closing's lapse
+    # notices, holding their dossiers' locks) take FOR KEY SHARE on it, which FOR UPDATE
+    # would block while this waits for one of those dossiers: a deadlock.
     family = session.exec(
         select(Family)
         .join(Student, col(Student.family_id) == Family.id)
         .where(Student.id == dossier.student_id)
-        .with_for_update(of=Family)
+        .with_for_update(of=Family, key_share=True)  # FOR NO KEY UPDATE
     ).one()
     student = session.get_one(Student, dossier.student_id)
     guardians = {

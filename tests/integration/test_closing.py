@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import text, update
 from sqlmodel import col, select
 
 from dacapo.campaigns.schema import Campaign, Role
@@ -21,7 +21,7 @@ from dacapo.engine.services import SYSTEM, fire
 from dacapo.rules.snapshot import Actor
 from dacapo.store import closing
 from dacapo.store.audit import verify_audit
-from dacapo.store.corrections import extend_deadline
+from dacapo.store.corrections import extend_deadline, update_fields
 from dacapo.store.database import Database
 from dacapo.store.dossiers import dossier_ref
 from dacapo.store.engine_port import SqlDossierStore
@@ -289,6 +289,52 @@ def test_a_change_prepared_before_the_close_is_refused_with_concurrent_update(
         thread.join(timeout=30)
     assert outcome.lapsed == 3
     assert len(refused) == 1
+    assert _dossiers(db)[HUGO] == ("lapsed", seen + 1)
+    assert _audit_intact(db)
+
+
+def test_a_family_correction_in_flight_during_the_close_neither_deadlocks_nor_is_lost(
+    malakoff: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Staff correct Hugo's family while the close holds his dossier: the correction has
+    locked the family row and waits for the dossier; the close's notices refer to that
+    family. Both must go on: the close first, then the correction is refused as stale."""
+    db = malakoff
+    if db.dialect != "postgresql":
+        pytest.skip("SQLite writers never overlap: BEGIN IMMEDIATE makes the second one wait")
+    seen = _dossiers(db)[HUGO][1]
+    refused: list[BaseException] = []
+    real_add = closing.queue_outbox_rows
+
+    def staff_correct_the_address() -> None:
+        try:
+            with db.unit_of_work() as uow:
+                # Were there a deadlock, PostgreSQL would now abort the close (the first
+                # to notice it), as it once did in the race test, not this correction.
+                uow.session.execute(text("SET LOCAL deadlock_timeout = '10s'"))
+                update_fields(uow.session, HUGO, ["family.address=3 rue de la Gare"],
+                              actor=STAFF, now=DAYS_LATE, reason="Déménagement signalé",
+                              expected_version=seen)  # fmt: skip
+                uow.commit()
+        except ConcurrentUpdate as error:
+            refused.append(error)
+
+    def meanwhile(session: Any, rows: Any) -> int:
+        staff = threading.Thread(target=staff_correct_the_address)
+        staff.start()
+        threads.append(staff)
+        time.sleep(0.5)  # the correction holds the family row and waits for the dossier
+        return real_add(session, rows)
+
+    threads: list[threading.Thread] = []
+    monkeypatch.setattr(closing, "queue_outbox_rows", meanwhile)
+    outcome = _close(db, chunk=10)
+    for thread in threads:
+        thread.join(timeout=30)
+    assert outcome.lapsed == 3
+    assert [str(error) for error in refused] == [
+        f"Someone else changed dossier {HUGO} first; reload and try again"
+    ]
     assert _dossiers(db)[HUGO] == ("lapsed", seen + 1)
     assert _audit_intact(db)
 
